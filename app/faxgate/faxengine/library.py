@@ -71,6 +71,7 @@ PROTOTYPES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "fax_init": (FaxStatePointer, (_VOIDP, _INT)),
     "fax_free": (_INT, (FaxStatePointer,)),
     "fax_rx": (_INT, (FaxStatePointer, _INT16P, _INT)),
+    "fax_rx_fillin": (_INT, (FaxStatePointer, _INT)),
     "fax_tx": (_INT, (FaxStatePointer, _INT16P, _INT)),
     "fax_set_transmit_on_idle": (None, (FaxStatePointer, _INT)),
     "fax_set_tep_mode": (None, (FaxStatePointer, _INT)),

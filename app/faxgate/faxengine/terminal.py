@@ -418,6 +418,19 @@ class FaxTerminal:
         self._samples_in += count
         self._raise_callback_error()
 
+    def rx_fillin(self, count: int = FRAME_SAMPLES) -> None:
+        """Tell spandsp that `count` samples were lost (a missing 20 ms frame).
+
+        spandsp keeps its modems' timing running without being fed made-up audio, which
+        disturbs an HDLC frame or an image line less than feeding silence would.
+        """
+        state = self._live_state()
+        if not 0 < count <= FRAME_SAMPLES:
+            raise FaxEngineError(f"rx_fillin takes 1 to {FRAME_SAMPLES} samples, not {count}")
+        self._lib.fax_rx_fillin(state, count)
+        self._samples_in += count
+        self._raise_callback_error()
+
     def tx(self, count: int = FRAME_SAMPLES) -> Samples:
         """The next `count` (≤160) samples to send to the line (silence when there is nothing)."""
         state = self._live_state()
