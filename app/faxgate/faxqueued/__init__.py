@@ -1,0 +1,1 @@
+"""faxqueued: the durable fax queue (HylaFAX faxq + notify + faxrcvd + faxcron)."""
