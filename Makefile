@@ -1,0 +1,35 @@
+# faxgate — one way to run things. CI calls the same targets as a person.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: install run test lint unit integration bench docs clean
+
+install:
+	@scripts/bootstrap.sh
+
+## make run: the whole appliance in the foreground on its embedded defaults (spool under ./var).
+run: install
+	@$(PY) -m faxgate run
+
+lint: install
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/mypy
+
+## make test: install, lint, then the whole suite.
+test: lint
+	$(VENV)/bin/pytest -q
+
+unit: install
+	$(VENV)/bin/pytest -q tests/unit
+
+docs: install
+	$(PY) -m faxgate.settings.docgen > docs/configuration.md
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
