@@ -1,0 +1,1 @@
+"""The HylaFAX-style spool: directory layout, atomic files, the SQLite ledger and intake."""

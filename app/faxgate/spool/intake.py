@@ -1,0 +1,81 @@
+"""Handing accepted work from a gateway to faxqueued, durably.
+
+The contract every gateway (smtpfaxd, ippfaxd, the admin upload) follows: `accept()` writes the
+data to `incoming/` atomically and records a `submissions` row in the same ledger transaction;
+only when it returns may the gateway answer 250 / successful-ok / 201. Then `poke()` wakes
+faxqueued; a lost poke costs at most faxqueued's periodic scan interval.
+
+A crash between the file and the commit leaves a file with no row. `orphaned_files()` finds
+them for faxqueued, which moves them to `bad/` and reports them: they were never acknowledged,
+so nothing a client was promised is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Literal
+
+from faxgate.spool.atomic import write_atomic
+from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger
+
+SubmissionKind = Literal["mail", "print", "upload"]
+
+EXTENSIONS: dict[str, str] = {"mail": ".eml", "print": ".prn", "upload": ".bin"}
+
+
+def accept(
+    spool: Spool,
+    ledger: Ledger,
+    kind: SubmissionKind,
+    data: bytes | Iterable[bytes],
+    params: Mapping[str, object],
+    owner: str | None = None,
+) -> int:
+    """Store a submission durably and return its id. Raises DiskFullError/SpoolError when it cannot."""
+    name = f"{kind}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}{EXTENSIONS[kind]}"
+    path = spool.incoming / name
+    now = time.time()
+    with ledger.transaction() as conn:
+        # The row and the file commit together: the file is durable before COMMIT, and
+        # a failed write rolls the row back.
+        cursor = conn.execute(
+            "INSERT INTO submissions (kind, path, params, owner, state, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'new', ?, ?)",
+            (kind, name, json.dumps(dict(params), sort_keys=True), owner, now, now),
+        )
+        write_atomic(path, data, tmp_dir=spool.tmp)
+    submission_id = cursor.lastrowid
+    assert submission_id is not None
+    return submission_id
+
+
+def poke(spool: Spool) -> bool:
+    """Wake faxqueued (best effort). Returns False when it is not listening."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        try:
+            sock.sendto(b"poke", str(spool.faxqueued_socket))
+        except OSError:
+            return False
+    return True
+
+
+def orphaned_files(spool: Spool, ledger: Ledger, older_than_seconds: float = 300.0) -> list[Path]:
+    """Files in incoming/ with no submission row (a writer crashed before its commit)."""
+    known = {row[0] for row in ledger.query("SELECT path FROM submissions")}
+    cutoff = time.time() - older_than_seconds
+    found: list[Path] = []
+    for entry in spool.incoming.iterdir():
+        if entry.name.startswith(".") or entry.name in known:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if entry.stat().st_mtime < cutoff:
+                found.append(entry)
+    return found
