@@ -1,0 +1,1 @@
+"""faxctl: the administrator's command line."""

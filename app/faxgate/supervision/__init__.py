@@ -1,0 +1,1 @@
+"""supervisord: starting the appliance and telling its programs about changes."""
