@@ -51,7 +51,7 @@ def test_rx_takes_bytes_and_arrays_and_tx_always_fills_the_frame(tmp_path: Path)
         assert out.dtype == np.int16
         assert len(out) == 160
         assert len(terminal.tx_bytes(80)) == 160
-        assert terminal.line_seconds == pytest.approx(480 / 8000)
+        assert terminal.line_seconds == pytest.approx(320 / 8000)  # 2 frames in, 1.5 out
         # An answering terminal sends its CED tone within the first second: audio, not silence.
         # (spandsp's timers run on received audio, so the line is fed too.)
         first_second = []
