@@ -20,6 +20,7 @@ AREAS = (
     "retention",
     "listeners",
     "smtp",
+    "ipp",
 )
 
 
