@@ -1,0 +1,245 @@
+"""Real spandsp terminals faxing real TIFF-F documents to each other in-process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from faxgate.faxengine import (
+    Codec,
+    FaxTerminal,
+    LineModel,
+    Outcome,
+    PageReport,
+    pages_equal,
+    transfer,
+)
+from faxgate.faxengine.codes import Modem
+from faxgate.faxengine.compare import read_pages
+from faxgate.faxengine.loopback import LossFill
+
+SENDER_IDENT = "+49 30 1234567"
+RECEIVER_IDENT = "+49 40 7654321"
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "no-ecm"])
+@pytest.mark.parametrize(("name", "pages"), [("fine_g4_1", 1), ("fine_g4_3", 3)])
+def test_pages_arrive_identical_at_14400(
+    documents: dict[str, Path], tmp_path: Path, name: str, pages: int, ecm: bool
+) -> None:
+    received = tmp_path / "received.tif"
+    result = transfer(
+        documents[name],
+        received,
+        ecm=ecm,
+        sender_ident=SENDER_IDENT,
+        receiver_ident=RECEIVER_IDENT,
+    )
+    assert result.succeeded, (result.sender, result.receiver)
+    for report in (result.sender, result.receiver):
+        assert report.outcome is Outcome.DONE
+        assert report.completion_text == "OK"
+        assert report.pages == pages
+        assert report.bit_rate == 14400
+        assert report.ecm is ecm
+        assert report.resolution == "fine"
+        # T.6 (MMR) needs ECM; without it the best 2-D code is MR.
+        assert report.encoding == ("MMR" if ecm else "MR")
+        assert [page.page for page in report.page_reports] == list(range(1, pages + 1))
+        assert 0 < report.fax_seconds <= report.line_seconds
+    assert result.sender.remote_ident == RECEIVER_IDENT
+    assert result.receiver.remote_ident == SENDER_IDENT
+    assert result.sender.pages_in_file == pages
+    assert pages_equal(documents[name], received) == [True] * pages
+    with Image.open(received) as image:
+        assert image.info["dpi"] == pytest.approx((204, 196), abs=0.5)
+
+
+def test_g3_source_at_normal_resolution(documents: dict[str, Path], tmp_path: Path) -> None:
+    received = tmp_path / "received.tif"
+    result = transfer(documents["normal_g3_2"], received)
+    assert result.succeeded
+    assert result.receiver.pages == 2
+    assert result.receiver.resolution == "normal"
+    assert all(page.y_resolution == 3850 for page in result.receiver.page_reports)
+    assert pages_equal(documents["normal_g3_2"], received) == [True, True]
+    with Image.open(received) as image:
+        assert image.info["dpi"] == pytest.approx((204, 98), abs=0.5)
+
+
+def test_g3_source_at_fine_without_ecm(documents: dict[str, Path], tmp_path: Path) -> None:
+    received = tmp_path / "received.tif"
+    result = transfer(documents["fine_g3_3"], received, ecm=False)
+    assert result.succeeded
+    assert pages_equal(documents["fine_g3_3"], received) == [True, True, True]
+
+
+def test_header_line_is_printed_above_each_page(documents: dict[str, Path], tmp_path: Path) -> None:
+    received = tmp_path / "received.tif"
+    result = transfer(documents["fine_g4_3"], received, header="faxgate Test GmbH")
+    assert result.succeeded
+    sent_pages, received_pages = read_pages(documents["fine_g4_3"]), read_pages(received)
+    for sent, got in zip(sent_pages, received_pages, strict=True):
+        band = got.shape[0] - sent.shape[0]
+        assert band == 32  # spandsp's header band at fine resolution
+        assert got[:band].any()  # the header text is there
+        assert np.array_equal(got[band:], sent)
+    assert pages_equal(documents["fine_g4_3"], received) == [True] * 3
+
+
+@pytest.mark.parametrize(
+    ("modems", "bit_rate"), [(Modem.V29, 9600), (Modem.V27TER, 4800)], ids=["v29", "v27ter"]
+)
+def test_slower_modems_when_only_they_are_offered(
+    documents: dict[str, Path], tmp_path: Path, modems: Modem, bit_rate: int
+) -> None:
+    received = tmp_path / "received.tif"
+    result = transfer(documents["fine_g4_1"], received, receiver_options={"modems": modems})
+    assert result.succeeded
+    assert result.sender.bit_rate == bit_rate
+    assert pages_equal(documents["fine_g4_1"], received) == [True]
+
+
+@pytest.mark.parametrize("name", ["wide_2048", "narrow_1700"])
+def test_wrong_width_is_refused_clearly(
+    documents: dict[str, Path], tmp_path: Path, name: str
+) -> None:
+    result = transfer(documents[name], tmp_path / "received.tif")
+    assert not result.succeeded
+    assert not result.hit_step_limit
+    assert result.sender.outcome in (Outcome.REMOTE_REFUSED, Outcome.LOCAL_ERROR)
+    assert not result.sender.retryable
+    assert "1728" in result.sender.message
+    assert result.sender.pages == 0
+    assert result.receiver.pages == 0
+
+
+def test_a_file_that_is_not_a_tiff_is_a_local_error(
+    documents: dict[str, Path], tmp_path: Path
+) -> None:
+    result = transfer(documents["not_a_tiff"], tmp_path / "received.tif")
+    assert result.sender.outcome is Outcome.LOCAL_ERROR
+    assert not result.sender.retryable
+    assert "document file" in result.sender.message
+    assert result.receiver.outcome is not Outcome.DONE
+
+
+@pytest.mark.parametrize("codec", [Codec.ULAW, Codec.ALAW])
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "no-ecm"])
+def test_g711_round_trip_still_transfers(
+    documents: dict[str, Path], tmp_path: Path, codec: Codec, ecm: bool
+) -> None:
+    received = tmp_path / "received.tif"
+    result = transfer(documents["fine_g4_3"], received, ecm=ecm, line=LineModel(codec=codec))
+    assert result.succeeded
+    assert result.sender.bit_rate == 14400
+    assert pages_equal(documents["fine_g4_3"], received) == [True] * 3
+
+
+CLEAN_FAILURES = {Outcome.PROTOCOL_FAILURE, Outcome.NO_FAX}
+
+
+@pytest.mark.parametrize("loss_fill", list(LossFill))
+@pytest.mark.parametrize("drop_rate", [0.005, 0.02, 0.2])
+def test_lost_frames_end_in_success_or_a_clean_retryable_failure(
+    documents: dict[str, Path], tmp_path: Path, drop_rate: float, loss_fill: LossFill
+) -> None:
+    for seed in range(4):
+        received = tmp_path / f"received-{seed}.tif"
+        line = LineModel(drop_rate=drop_rate, seed=seed, loss_fill=loss_fill)
+        result = transfer(documents["fine_g4_3"], received, line=line, max_line_seconds=600)
+        assert not result.hit_step_limit  # spandsp's own timers ended it: no hang
+        assert result.frames_dropped > 0
+        if result.sender.succeeded:
+            # What the sender counts as delivered was received intact.
+            assert pages_equal(documents["fine_g4_3"], received)[: result.sender.pages] == (
+                [True] * result.sender.pages
+            )
+        else:
+            assert result.sender.outcome in CLEAN_FAILURES, result.sender
+            assert result.sender.retryable
+        assert result.receiver.outcome in CLEAN_FAILURES | {Outcome.DONE}
+
+
+def test_step_limit_terminates_both_ends(documents: dict[str, Path], tmp_path: Path) -> None:
+    result = transfer(documents["fine_g4_3"], tmp_path / "r.tif", max_line_seconds=5)
+    assert result.hit_step_limit
+    assert result.steps == 250
+    for report in (result.sender, result.receiver):
+        assert report.outcome is Outcome.PROTOCOL_FAILURE
+        assert report.completion_text == "The call dropped prematurely"
+        assert report.retryable
+
+
+def test_events_follow_the_call(documents: dict[str, Path], tmp_path: Path) -> None:
+    events: list[tuple[str, object]] = []
+
+    def on_page(page: PageReport) -> None:
+        events.append(("page", page.page))
+
+    with (
+        FaxTerminal.sender(
+            documents["fine_g4_3"],
+            SENDER_IDENT,
+            on_remote_ident=lambda ident: events.append(("ident", ident)),
+            on_page=on_page,
+            on_complete=lambda report: events.append(("complete", report.outcome)),
+        ) as sender,
+        FaxTerminal.receiver(tmp_path / "r.tif", RECEIVER_IDENT) as receiver,
+    ):
+        for _ in range(30_000):
+            receiver.rx(sender.tx())
+            sender.rx(receiver.tx())
+            if sender.finished and receiver.finished:
+                break
+        assert events == [
+            ("ident", RECEIVER_IDENT),
+            ("page", 1),
+            ("page", 2),
+            ("page", 3),
+            ("complete", Outcome.DONE),
+        ]
+        assert [p.page for p in sender.pages] == [1, 2, 3]
+        # Per-page figures were taken in phase D, before phase E resets them.
+        assert all(p.length == 2292 and p.image_bytes > 0 for p in sender.pages)
+
+
+def test_callback_errors_surface_in_the_caller(documents: dict[str, Path], tmp_path: Path) -> None:
+    def broken(page: PageReport) -> None:
+        raise RuntimeError(f"listener failed on page {page.page}")
+
+    with (
+        FaxTerminal.sender(documents["fine_g4_1"], "1", on_page=broken) as sender,
+        FaxTerminal.receiver(tmp_path / "r.tif", "2") as receiver,
+        pytest.raises(RuntimeError, match="page 1"),
+    ):
+        for _ in range(30_000):
+            receiver.rx(sender.tx())
+            sender.rx(receiver.tx())
+
+
+def test_spandsp_log_lines_reach_python_logging(
+    documents: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = logging.getLogger("faxengine.test-session")
+    with caplog.at_level(logging.DEBUG, logger="faxengine.test-session"):
+        result = transfer(documents["fine_g4_1"], tmp_path / "r.tif", logger=session)
+    assert result.succeeded
+    messages = [r.getMessage() for r in caplog.records if r.name == "faxengine.test-session"]
+    # spandsp's T.30 trace, tagged per terminal, and faxgate's own per-page lines.
+    assert any("loopback-sender" in m and "DCS" in m for m in messages)
+    assert any("loopback-receiver" in m and "DIS" in m for m in messages)
+    assert any(m.startswith("loopback-receiver: page 1 done: 14400 bit/s") for m in messages)
+    assert sum("call ended: OK" in m for m in messages) == 2
+
+
+def test_quiet_logger_gets_no_trace(
+    documents: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="faxengine"):
+        assert transfer(documents["fine_g4_1"], tmp_path / "r.tif").succeeded
+    assert [r for r in caplog.records if r.name.startswith("faxengine")] == []
