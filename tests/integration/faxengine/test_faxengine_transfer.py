@@ -175,6 +175,15 @@ def test_step_limit_terminates_both_ends(documents: dict[str, Path], tmp_path: P
         assert report.retryable
 
 
+def _pump(sender: FaxTerminal, receiver: FaxTerminal, max_steps: int = 30_000) -> None:
+    """Exchange 20 ms frames until both ends finished (or `max_steps`)."""
+    for _ in range(max_steps):
+        receiver.rx(sender.tx())
+        sender.rx(receiver.tx())
+        if sender.finished and receiver.finished:
+            return
+
+
 def test_events_follow_the_call(documents: dict[str, Path], tmp_path: Path) -> None:
     events: list[tuple[str, object]] = []
 
@@ -191,11 +200,7 @@ def test_events_follow_the_call(documents: dict[str, Path], tmp_path: Path) -> N
         ) as sender,
         FaxTerminal.receiver(tmp_path / "r.tif", RECEIVER_IDENT) as receiver,
     ):
-        for _ in range(30_000):
-            receiver.rx(sender.tx())
-            sender.rx(receiver.tx())
-            if sender.finished and receiver.finished:
-                break
+        _pump(sender, receiver)
         assert events == [
             ("ident", RECEIVER_IDENT),
             ("page", 1),
@@ -217,9 +222,7 @@ def test_callback_errors_surface_in_the_caller(documents: dict[str, Path], tmp_p
         FaxTerminal.receiver(tmp_path / "r.tif", "2") as receiver,
         pytest.raises(RuntimeError, match="page 1"),
     ):
-        for _ in range(30_000):
-            receiver.rx(sender.tx())
-            sender.rx(receiver.tx())
+        _pump(sender, receiver)
 
 
 def test_spandsp_log_lines_reach_python_logging(
