@@ -1,0 +1,171 @@
+"""Page geometry and the step from a grey page to a bilevel *ink image*.
+
+The pipeline's internal page is an *ink image*: Pillow mode "1", 1728 px wide, ink = 1, paper =
+0, at the fax resolution. Keeping ink as 1 lets `tiffio.encode_page` hand the bits to libtiff
+without inverting a single pixel.
+
+Grey to bilevel is decided per region: the page is cut into tiles and each tile's histogram says
+whether it holds text/line art (few mid-tones: a clean threshold keeps strokes sharp) or a photo
+(many mid-tones: error diffusion keeps its tones). Only pages with photo tiles pay for dithering.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+from faxgate.convert.options import FAX_WIDTH_INCHES, FAX_WIDTH_PX, FAX_X_DPI, FaxPageOptions
+
+#: A page is never enlarged more than this to fill the fax width (a small logo stays small-ish).
+MAX_UPSCALE = 2.0
+#: Pages longer than this are split (A4 length plus a little, so A4 and Letter stay whole).
+MAX_PAGE_INCHES = 11.69 * 1.06
+#: The length of the pieces a long page (a receipt, a web page) is cut into: A4.
+SPLIT_PAGE_INCHES = 11.69
+
+TILE_PX = 96
+#: A tile whose share of mid-tone pixels exceeds this is treated as a photo.
+PHOTO_MIDTONE_SHARE = 0.25
+_MIDTONE_LOW, _MIDTONE_HIGH = 48, 208
+
+
+class RegionKind(enum.Enum):
+    """How a region of a page is made bilevel."""
+
+    TEXT = "text"  # threshold
+    PHOTO = "photo"  # error diffusion (Floyd-Steinberg)
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """Where a source page lands on fax paper: rotation, scaled size in pixels, left offset."""
+
+    rotate: bool
+    width_px: int
+    height_px: int
+    left_px: int
+
+
+def plan_page(width_in: float, height_in: float, options: FaxPageOptions) -> PagePlan:
+    """Fit a page of the given size (inches, as displayed) onto fax paper.
+
+    Landscape pages wider than the paper are turned to portrait; the page is scaled to the fax
+    width keeping its aspect ratio (never enlarged more than `MAX_UPSCALE`, centred if narrower).
+    """
+    if width_in <= 0 or height_in <= 0:
+        raise ValueError("page size must be positive")
+    rotate = width_in > height_in and width_in > FAX_WIDTH_INCHES
+    if rotate:
+        width_in, height_in = height_in, width_in
+    scale = min(FAX_WIDTH_INCHES / width_in, MAX_UPSCALE)
+    width_px = min(FAX_WIDTH_PX, max(1, round(width_in * scale * FAX_X_DPI)))
+    height_px = max(1, round(height_in * scale * options.y_dpi))
+    return PagePlan(rotate, width_px, height_px, (FAX_WIDTH_PX - width_px) // 2)
+
+
+def region_kind(histogram: list[int]) -> RegionKind:
+    """Text or photo, judged by the share of mid-tone pixels in a grey histogram (256 bins)."""
+    total = sum(histogram)
+    if total == 0:
+        return RegionKind.TEXT
+    midtones = sum(histogram[_MIDTONE_LOW:_MIDTONE_HIGH])
+    return RegionKind.PHOTO if midtones / total > PHOTO_MIDTONE_SHARE else RegionKind.TEXT
+
+
+def otsu_threshold(histogram: list[int]) -> int:
+    """The grey level that best separates ink from paper (Otsu), kept within sane bounds."""
+    total = sum(histogram)
+    if total == 0:
+        return 128
+    sum_all = sum(level * count for level, count in enumerate(histogram))
+    weight_dark = 0
+    sum_dark = 0.0
+    best_level, best_variance = 128, -1.0
+    for level in range(256):
+        weight_dark += histogram[level]
+        if weight_dark == 0:
+            continue
+        weight_light = total - weight_dark
+        if weight_light == 0:
+            break
+        sum_dark += level * histogram[level]
+        mean_dark = sum_dark / weight_dark
+        mean_light = (sum_all - sum_dark) / weight_light
+        variance = weight_dark * weight_light * (mean_dark - mean_light) ** 2
+        if variance > best_variance:
+            best_level, best_variance = level, variance
+    # A page of nothing but paper (or nothing but ink) has no meaningful split: stay central.
+    # Light grey text on white must stay ink, paper shading must not become ink.
+    return max(96, min(200, best_level + 1))
+
+
+def _threshold_lut(level: int) -> list[int]:
+    return [255 if value < level else 0 for value in range(256)]
+
+
+def photo_mask(gray: Image.Image) -> Image.Image | None:
+    """A mode "1" mask (1 = photo) of the photo tiles of a grey page, or None if it has none."""
+    # All in Pillow's C code: mark mid-tone pixels, average them per tile (box reduction), and
+    # the tiles whose average exceeds the share are photo. About 2 ms for a fax page.
+    midtones = gray.point(
+        [255 if _MIDTONE_LOW <= value < _MIDTONE_HIGH else 0 for value in range(256)]
+    )
+    shares = midtones.reduce(TILE_PX) if min(gray.size) >= TILE_PX else midtones.resize((1, 1))
+    cutoff = round(PHOTO_MIDTONE_SHARE * 255)
+    tiles = shares.point([255 if value > cutoff else 0 for value in range(256)], "1")
+    if tiles.getbbox() is None:
+        return None
+    return tiles.resize(gray.size, Image.Resampling.NEAREST)
+
+
+def gray_to_ink(gray: Image.Image) -> Image.Image:
+    """A grey page (mode "L", 255 = white) as an ink image: text thresholded, photos dithered."""
+    if gray.mode != "L":
+        gray = gray.convert("L")
+    level = otsu_threshold(gray.histogram())
+    thresholded = gray.point(_threshold_lut(level), "1")
+    mask = photo_mask(gray)
+    if mask is None:
+        return thresholded
+    # Fax dots print darker than their nominal size: lift the mid-tones before diffusion.
+    lifted = ImageOps.autocontrast(gray, cutoff=1).point(
+        [round(255 * (value / 255) ** 0.8) for value in range(256)]
+    )
+    dithered = ImageOps.invert(lifted).convert("1")  # Floyd-Steinberg, ink = 1
+    return Image.composite(dithered, thresholded, mask)
+
+
+def split_long_page(ink: Image.Image, y_dpi: int) -> list[Image.Image]:
+    """Cut an ink image longer than `MAX_PAGE_INCHES` into A4-long pieces, at blank rows if any."""
+    limit = round(MAX_PAGE_INCHES * y_dpi)
+    if ink.height <= limit:
+        return [ink]
+    piece = round(SPLIT_PAGE_INCHES * y_dpi)
+    pieces = []
+    top = 0
+    while ink.height - top > limit:
+        cut = _blank_row_near(ink, top + piece, search=piece // 6)
+        pieces.append(ink.crop((0, top, ink.width, cut)))
+        top = cut
+    pieces.append(ink.crop((0, top, ink.width, ink.height)))
+    return pieces
+
+
+def _blank_row_near(ink: Image.Image, wanted: int, search: int) -> int:
+    """The lowest blank row in [wanted - search, wanted], or `wanted` (cut through) if none."""
+    band = ink.crop((0, wanted - search, ink.width, wanted))
+    for row in range(band.height - 1, -1, -1):
+        if band.crop((0, row, band.width, row + 1)).getbbox() is None:
+            return wanted - search + row + 1
+    return wanted
+
+
+def place_on_fax_width(ink: Image.Image, left_px: int) -> Image.Image:
+    """An ink image exactly `FAX_WIDTH_PX` wide with `ink` placed `left_px` from the left edge."""
+    if ink.width == FAX_WIDTH_PX and left_px == 0:
+        return ink
+    paper = Image.new("1", (FAX_WIDTH_PX, ink.height), 0)
+    paper.paste(ink.crop((0, 0, min(ink.width, FAX_WIDTH_PX - left_px), ink.height)), (left_px, 0))
+    return paper
