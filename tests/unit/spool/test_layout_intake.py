@@ -1,0 +1,104 @@
+"""Spool layout and the gateway intake contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from faxgate.spool import intake
+from faxgate.spool.layout import DIRECTORIES, Spool
+from faxgate.spool.ledger import Ledger
+
+
+def test_layout_has_hylafax_names_and_ours(spool: Spool) -> None:
+    for name in (
+        "sendq",
+        "doneq",
+        "docq",
+        "recvq",
+        "log",
+        "info",
+        "status",
+        "etc",
+        "tmp",
+        "archive",
+        "client",
+        "mimetype",
+        "incoming",
+        "outbox",
+        "bad",
+    ):
+        assert (spool.root / name).is_dir(), name
+    assert spool.problems() == []
+
+
+def test_problems_are_reported_in_words(spool: Spool) -> None:
+    (spool.root / "bad").rmdir()
+    spool.status.chmod(0o777)
+    problems = spool.problems()
+    assert f"{spool.root / 'bad'} is missing" in problems
+    assert any("world-writable" in p and "status" in p for p in problems)
+
+
+def test_no_directory_is_world_writable(spool: Spool) -> None:
+    for name in DIRECTORIES:
+        assert not (spool.root / name).stat().st_mode & 0o002
+
+
+def test_seed_mimetype_keeps_admin_converters(spool: Spool, tmp_path: Path) -> None:
+    shipped = tmp_path / "shipped"
+    (shipped / "application").mkdir(parents=True)
+    (shipped / "application" / "pdf").write_text("#!/bin/sh\necho shipped\n")
+    (shipped / "text").mkdir()
+    (shipped / "text" / "plain").write_text("#!/bin/sh\necho shipped\n")
+    own = spool.mimetype / "text" / "plain"
+    own.parent.mkdir()
+    own.write_text("#!/bin/sh\necho admin\n")
+    copied = spool.seed_mimetype(shipped)
+    assert copied == [spool.mimetype / "application" / "pdf"]
+    assert own.read_text() == "#!/bin/sh\necho admin\n"
+    assert os.access(copied[0], os.X_OK)
+
+
+def test_accept_stores_file_and_row(spool: Spool, ledger: Ledger) -> None:
+    sid = intake.accept(
+        spool, ledger, "mail", [b"Subject: x\r\n", b"\r\nbody"], {"rcpt": ["a@1.fax"]}, owner="bob"
+    )
+    row = ledger.query_one("SELECT * FROM submissions WHERE id = ?", (sid,))
+    assert row is not None
+    assert (row["kind"], row["state"], row["owner"]) == ("mail", "new", "bob")
+    assert json.loads(row["params"]) == {"rcpt": ["a@1.fax"]}
+    assert (spool.incoming / row["path"]).read_bytes() == b"Subject: x\r\n\r\nbody"
+
+
+def test_failed_write_rolls_back_the_row(spool: Spool, ledger: Ledger) -> None:
+    def broken() -> object:
+        yield b"part"
+        raise OSError(5, "I/O error")
+
+    with pytest.raises(Exception, match="cannot write"):
+        intake.accept(spool, ledger, "print", broken(), {})  # type: ignore[arg-type]
+    assert ledger.query("SELECT * FROM submissions") == []
+    assert [p for p in spool.incoming.iterdir()] == []
+
+
+def test_orphaned_files_are_found(spool: Spool, ledger: Ledger) -> None:
+    intake.accept(spool, ledger, "upload", b"ok", {})
+    orphan = spool.incoming / "mail-crashed.eml"
+    orphan.write_bytes(b"half")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    assert intake.orphaned_files(spool, ledger) == [orphan]
+
+
+def test_poke_reaches_a_listener(spool: Spool) -> None:
+    assert intake.poke(spool) is False  # nobody listens: no error, just False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(spool.faxqueued_socket))
+        assert intake.poke(spool) is True
+        assert listener.recv(16) == b"poke"

@@ -1,0 +1,65 @@
+"""The ledger: migrations once each, WAL, several writers at once losing nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger, available_migrations
+
+WRITER = """
+import sys
+from pathlib import Path
+from faxgate.spool.ledger import Ledger
+ledger = Ledger.open(Path(sys.argv[1]))
+for i in range(int(sys.argv[3])):
+    with ledger.transaction() as conn:
+        # read-modify-write: loses updates unless the write lock is held from the start
+        n = conn.execute("SELECT count(*) FROM audit_log WHERE actor = ?", (sys.argv[2],)).fetchone()[0]
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, action, detail) VALUES (0, ?, 'n', ?)",
+            (sys.argv[2], str(n)),
+        )
+"""
+
+
+def test_migrations_apply_once(spool: Spool) -> None:
+    first = Ledger.open(spool.ledger_path, migrate=False)
+    assert first.migrate() == [name for name, _ in available_migrations()]
+    assert first.migrate() == []
+    assert first.query_one("PRAGMA journal_mode")[0] == "wal"  # type: ignore[index]
+    assert first.integrity_problems() == []
+    first.close()
+
+
+def test_two_processes_writing_concurrently_lose_nothing(spool: Spool) -> None:
+    Ledger.open(spool.ledger_path).close()
+    count = 200
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(spool.ledger_path), name, str(count)])
+        for name in ("a", "b")
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0
+    with Ledger.open(spool.ledger_path) as ledger:
+        for name in ("a", "b"):
+            values = [
+                int(row["detail"])
+                for row in ledger.query("SELECT detail FROM audit_log WHERE actor = ?", (name,))
+            ]
+            assert sorted(values) == list(range(count))
+
+
+def test_concurrent_first_start_migrates_once(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s")
+    spool.ensure()
+    code = "import sys; from pathlib import Path; from faxgate.spool.ledger import Ledger; Ledger.open(Path(sys.argv[1])).close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(spool.ledger_path)]) for _ in range(4)
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    with Ledger.open(spool.ledger_path) as ledger:
+        names = [row[0] for row in ledger.query("SELECT name FROM schema_migrations")]
+    assert sorted(names) == [name for name, _ in available_migrations()]
