@@ -1,0 +1,212 @@
+"""The aiosmtpd handler: one hook per SMTP verb, each deciding with the pure rules.
+
+MAIL FROM: client network / authentication, SIZE, free disk. RCPT TO: the fax address rules,
+per recipient. DATA: store durably through the intake, then 250. Nothing is converted here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from faxgate.mail.addresses import FaxRecipient, RecipientError, fax_recipient
+from faxgate.settings import Settings
+from faxgate.settings.regex_notation import Matcher
+from faxgate.smtpfaxd import policy
+from faxgate.smtpfaxd.store import MailStore, StoreError, StoreFullError
+
+log = logging.getLogger("smtpfaxd")
+
+MIB = 1024 * 1024
+MAX_RECIPIENTS = 100
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """What the SMTP session needs from the settings (rebuilt on SIGHUP)."""
+
+    hostname: str
+    max_size: int  # bytes
+    reserve: int  # bytes that must stay free on the spool's disk
+    clients: policy.ClientPolicy
+    matcher: Matcher
+    domains: tuple[str, ...]
+    dial_prefix: str
+    blocked: tuple[str, ...]
+
+    @staticmethod
+    def from_settings(settings: Settings) -> GatewayConfig:
+        return GatewayConfig(
+            hostname=settings.get_str("sys.fax.configure.smtp.hostname"),
+            max_size=settings.get_int("sys.fax.configure.smtp.maxsize") * MIB,
+            reserve=settings.get_int("sys.fax.configure.smtp.minfree") * MIB,
+            clients=policy.ClientPolicy.build(
+                settings.get_list("sys.fax.configure.smtp.networks"),
+                settings.get_str("sys.fax.configure.smtp.auth"),
+            ),
+            matcher=settings.matcher("sys.fax.configure.faxmail.matcher.fax"),
+            domains=tuple(settings.get_list("sys.fax.configure.faxmail.domains")),
+            dial_prefix=settings.get_str("sys.fax.configure.faxmail.dialprefix"),
+            blocked=tuple(settings.get_list("sys.fax.configure.faxmail.blocked")),
+        )
+
+
+def session_user(session: Session) -> str | None:
+    """The appliance user a session authenticated as, if any."""
+    if not session.authenticated:
+        return None
+    data = session.auth_data
+    if isinstance(data, LoginPassword):
+        return data.login.decode("utf-8", "replace")
+    return str(data) if data else None
+
+
+class FaxMailHandler:
+    """aiosmtpd handler of the gateway. `config` may be replaced at any time (SIGHUP)."""
+
+    def __init__(self, config: GatewayConfig, store: MailStore) -> None:
+        self.config = config
+        self.store = store
+        # Recipients as decided at RCPT time, per transaction: stored with the mail, so the queue
+        # faxes exactly what was promised even if settings change in between.
+        self._recipients: weakref.WeakKeyDictionary[Envelope, list[FaxRecipient]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+        responses: list[str],
+    ) -> list[str]:  # fmt: skip
+        session.host_name = hostname
+        if self.config.clients.auth == "off":
+            responses = [line for line in responses if not line[4:].upper().startswith("AUTH")]
+        return responses
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        mail_options: list[str],
+    ) -> str:  # fmt: skip
+        config = self.config
+        client = _client_address(session)
+        refusal = (
+            policy.sender_refusal(client, bool(session.authenticated), config.clients)
+            or policy.size_refusal(policy.declared_size(mail_options), config.max_size)
+            or policy.disk_refusal(
+                self.store.free_bytes(), policy.declared_size(mail_options) or 0, config.reserve
+            )
+        )
+        if refusal:
+            log.info("refused MAIL FROM <%s> from %s: %s", address, client, refusal)
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        self._recipients[envelope] = []
+        return "250 2.1.0 Sender OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        rcpt_options: list[str],
+    ) -> str:  # fmt: skip
+        config = self.config
+        accepted = self._recipients.setdefault(envelope, [])
+        if len(accepted) >= MAX_RECIPIENTS:
+            return f"452 4.5.3 Too many recipients: at most {MAX_RECIPIENTS} per mail"
+        try:
+            recipient = fax_recipient(
+                address, config.matcher, config.domains, config.dial_prefix, config.blocked
+            )
+        except RecipientError as exc:
+            log.info("refused RCPT TO <%s> from %s: %s", address, _client_address(session), exc)
+            return exc.reply
+        accepted.append(recipient)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return f"250 2.1.5 Fax recipient OK: number {recipient.number}"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        if isinstance(envelope.content, bytes) and not raw:
+            raw = envelope.content
+        recipients = self._recipients.get(envelope, [])
+        if not recipients:
+            return "554 5.5.1 No valid fax recipients"
+        refusal = policy.disk_refusal(self.store.free_bytes(), len(raw), self.config.reserve)
+        if refusal:
+            log.warning("refused a mail of %d bytes: the spool is nearly full", len(raw))
+            return refusal
+        client = _client_address(session)
+        user = session_user(session)
+        params: dict[str, Any] = {
+            "mail_from": _envelope_sender(envelope),
+            "recipients": [r.as_params() for r in recipients],
+            "client": client,
+            "helo": session.host_name or "",
+            "auth_user": user or "",
+            "tls": session.ssl is not None,
+            "received_at": time.time(),
+        }
+        message = self._received_header(session, client, user) + raw
+        try:
+            submission = await self.store.store(message, params, owner=user)
+        except StoreFullError as exc:
+            log.warning("mail from <%s> not stored, no room: %s", envelope.mail_from, exc)
+            return policy.REPLY_DISK_FULL
+        except StoreError as exc:
+            log.error("mail from <%s> not stored: %s", envelope.mail_from, exc)
+            return policy.REPLY_TRY_LATER
+        numbers = ", ".join(r.number for r in recipients)
+        log.info(
+            "accepted submission %d: %d bytes from <%s> (%s) for %s",
+            submission, len(raw), envelope.mail_from, client, numbers,
+        )  # fmt: skip
+        return f"250 2.0.0 Ok: queued as fax submission {submission}"
+
+    def _received_header(self, session: Session, client: str, user: str | None) -> bytes:
+        protocol = "ESMTP" + ("S" if session.ssl is not None else "") + ("A" if user else "")
+        helo = (session.host_name or "unknown").replace("\r", "").replace("\n", "")
+        line = (
+            f"Received: from {helo} ([{client}])\r\n\tby {self.config.hostname} (smtpfaxd) with "
+            f"{protocol};\r\n\t{email.utils.formatdate(localtime=True)}\r\n"
+        )
+        return line.encode("utf-8", "replace")
+
+
+def _envelope_sender(envelope: Envelope) -> str:
+    """The envelope sender; '' for the null sender <> of bounces and receipts."""
+    sender = envelope.mail_from or ""
+    return "" if sender == "<>" else sender
+
+
+def _client_address(session: Session) -> str:
+    peer = session.peer
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return str(peer or "")
+
+
+class UserAuthenticator:
+    """aiosmtpd authenticator: PLAIN/LOGIN against the appliance users (argon2 hashes)."""
+
+    def __init__(self, check: Any) -> None:
+        # check(name, password) -> bool; injected so the rule is testable without a ledger.
+        self._check = check
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        name = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        ok = bool(self._check(name, password))
+        log.info(
+            "AUTH %s as %r from %s: %s",
+            mechanism, name, _client_address(session), "ok" if ok else "refused",
+        )  # fmt: skip
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)

@@ -1,0 +1,99 @@
+"""The SMTP listener: aiosmtpd's protocol with our handler, TLS context and authenticator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+
+from faxgate.smtpfaxd.handler import FaxMailHandler, UserAuthenticator
+from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger
+
+log = logging.getLogger("smtpfaxd")
+
+IDENT = "ESMTP faxgate mail-to-fax gateway"
+SESSION_TIMEOUT = 300  # seconds of client silence (RFC 5321 4.5.3.2.7: at least 5 minutes)
+
+
+class FaxSMTP(SMTP):
+    """aiosmtpd's SMTP, tolerant of the `AUTH=` MAIL parameter.
+
+    Relays that authenticated to their own server send `MAIL FROM:<a@b> AUTH=<>` (RFC 4954 5);
+    aiosmtpd 1.4.6 answers 555 before any hook runs, so the parameter is dropped here (we do not
+    trust another server's claim of who the sender is anyway). SIZE= is left to the handler, which
+    answers an oversized mail with an enhanced status code (552 5.3.4).
+    """
+
+    def _getparams(self, params: Sequence[str]) -> dict[str, str | bool] | None:
+        result: dict[str, str | bool] | None = super()._getparams(params)
+        if result is not None:
+            result.pop("AUTH", None)
+            result.pop("SIZE", None)
+        return result
+
+
+def protocol_factory(
+    handler: FaxMailHandler,
+    tls_context: ssl.SSLContext | None,
+    authenticator: UserAuthenticator | None,
+) -> Callable[[], FaxSMTP]:
+    """A factory making one protocol object per connection, with the handler's current config."""
+
+    def make() -> FaxSMTP:
+        config = handler.config
+        extra: dict[str, Any] = {}
+        if authenticator is not None:
+            extra["authenticator"] = authenticator
+        return FaxSMTP(
+            handler,
+            data_size_limit=config.max_size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=config.hostname,
+            ident=IDENT,
+            tls_context=tls_context,
+            require_starttls=False,
+            timeout=SESSION_TIMEOUT,
+            auth_required=False,  # decided per client network in handle_MAIL
+            auth_require_tls=True,
+            **extra,
+        )
+
+    return make
+
+
+class ApplianceUsers:
+    """Password checks against the ledger's users, one connection per thread."""
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+        self._local = threading.local()
+
+    def check(self, name: str, password: str) -> bool:
+        from faxgate import users
+
+        ledger: Ledger | None = getattr(self._local, "ledger", None)
+        if ledger is None:
+            ledger = Ledger.open(self.spool.ledger_path, migrate=False)
+            self._local.ledger = ledger
+        return users.authenticate(ledger, name, password) is not None
+
+
+async def start_server(
+    handler: FaxMailHandler,
+    host: str,
+    port: int,
+    tls_context: ssl.SSLContext | None,
+    authenticator: UserAuthenticator | None,
+) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        protocol_factory(handler, tls_context, authenticator), host=host, port=port
+    )
+    return server
