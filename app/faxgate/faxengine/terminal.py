@@ -23,6 +23,7 @@ from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
 from faxgate.faxengine.codes import (
     FRAME_SAMPLES,
@@ -112,6 +113,15 @@ def _ident_bytes(value: str, what: str, limit: int) -> bytes:
     return encoded
 
 
+def _count_pages(path: Path) -> int:
+    """Pages in a TIFF (0 if it cannot be read: spandsp will then report the file error)."""
+    try:
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except (OSError, ValueError):
+        return 0
+
+
 PageCallback = Callable[[PageReport], None]
 IdentCallback = Callable[[str], None]
 CompletionCallback = Callable[[CallReport], None]
@@ -156,11 +166,13 @@ class FaxTerminal:
         self._on_page = on_page
         self._on_complete = on_complete
         ident_c = _ident_bytes(ident, "identity (TSI/CSI)", MAX_IDENT_LENGTH)
-        header_c = (
-            None if header is None else _ident_bytes(header, "header line", MAX_HEADER_LENGTH)
-        )
         if role is Role.SENDER and not path.is_file():
             raise FaxEngineError(f"The document to fax does not exist: {path}")
+        self._header_template = header
+        self._document_pages = _count_pages(path) if header and "{pages}" in header else 0
+        header_c = None if header is None else self._header_for_page(1)
+        if header is not None:
+            self._header_for_page(max(self._document_pages, 1))  # the longest: checked now
 
         self._samples_in = 0
         self._samples_out = 0
@@ -207,7 +219,9 @@ class FaxTerminal:
         """A terminal that sends the pages of the TIFF-F `tiff_path` (the calling side by default).
 
         `header` is the text spandsp prints in the line at the top of every page, between the
-        date and `ident` / "Page n of m"; None prints no header line.
+        date and `ident` (spandsp adds "p.N" at the right); `{page}` and `{pages}` in it are
+        replaced by the page number and the document's page count, page by page. None prints
+        no header line.
         """
         return cls(
             Role.SENDER, tiff_path, ident=ident, header=header, calling=calling, ecm=ecm, **options
@@ -298,6 +312,12 @@ class FaxTerminal:
 
         return call
 
+    def _header_for_page(self, page: int) -> bytes:
+        assert self._header_template is not None
+        text = self._header_template.replace("{pages}", str(self._document_pages or "?"))
+        text = text.replace("{page}", str(page))
+        return _ident_bytes(text, "header line", MAX_HEADER_LENGTH)
+
     # -- spandsp callbacks ------------------------------------------------------------------
 
     def _stats(self) -> T30Stats:
@@ -326,6 +346,10 @@ class FaxTerminal:
     def _handle_phase_d(self, _frame_type: int) -> None:
         # Per-page figures must be read here: after phase E spandsp resets length and size.
         page = PageReport.from_stats(self.role, self._stats(), self._line_samples)
+        if self._header_template is not None and "{page" in self._header_template:
+            # spandsp renders each page's header from this buffer when the page starts, so
+            # setting it now numbers the next page (or this one again, if it is repeated).
+            self._lib.t30_set_tx_page_header_info(self._t30, self._header_for_page(page.page + 1))
         if self._pages and self._pages[-1].page == page.page:
             return  # phase D repeats for a page that was not confirmed (RTN / retrain)
         self._pages.append(page)

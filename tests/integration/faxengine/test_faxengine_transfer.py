@@ -91,6 +91,22 @@ def test_header_line_is_printed_above_each_page(documents: dict[str, Path], tmp_
     assert pages_equal(documents["fine_g4_3"], received) == [True] * 3
 
 
+def _header_text_area(tiff: Path) -> list[np.ndarray]:
+    # The header info text sits right of the date and left of the ident (see docs/fax-engine.md).
+    return [page[:32, 300:900] for page in read_pages(tiff)]
+
+
+def test_header_numbers_the_pages(documents: dict[str, Path], tmp_path: Path) -> None:
+    numbered, fixed = tmp_path / "numbered.tif", tmp_path / "fixed.tif"
+    assert transfer(documents["fine_g4_3"], numbered, header="ACME {page}/{pages}").succeeded
+    assert transfer(documents["fine_g4_3"], fixed, header="ACME 1/3").succeeded
+    numbered_areas, fixed_areas = _header_text_area(numbered), _header_text_area(fixed)
+    assert np.array_equal(numbered_areas[0], fixed_areas[0])  # page 1 reads "ACME 1/3"
+    assert not np.array_equal(numbered_areas[1], fixed_areas[1])  # page 2 does not
+    assert not np.array_equal(numbered_areas[1], numbered_areas[2])
+    assert all(np.array_equal(fixed_areas[0], area) for area in fixed_areas)
+
+
 @pytest.mark.parametrize(
     ("modems", "bit_rate"), [(Modem.V29, 9600), (Modem.V27TER, 4800)], ids=["v29", "v27ter"]
 )
