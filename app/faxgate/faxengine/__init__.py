@@ -4,7 +4,8 @@
 - :class:`CallReport` / :class:`PageReport` — what a call and each page did;
 - :class:`Outcome` and :func:`classify_completion` — what a finished call means for the scheduler;
 - :func:`transfer` — an in-process sender→receiver fax, the proof a document can be sent;
-- :func:`pages_equal` — the received pages compared with the sent ones.
+- :func:`pages_equal` — the received pages compared with the sent ones;
+- :func:`check_sendable` — both in one call: is this TIFF sendable, page for page?
 
 See docs/fax-engine.md.
 """
@@ -20,6 +21,7 @@ from faxgate.faxengine.outcomes import (
     classify_hangup_cause,
 )
 from faxgate.faxengine.reports import CallReport, PageReport, Role
+from faxgate.faxengine.sendable import SendCheck, check_sendable
 from faxgate.faxengine.terminal import FaxTerminal
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "OutcomeInfo",
     "PageReport",
     "Role",
+    "SendCheck",
+    "check_sendable",
     "classify_completion",
     "classify_hangup_cause",
     "pages_equal",

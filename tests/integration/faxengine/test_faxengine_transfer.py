@@ -15,6 +15,7 @@ from faxgate.faxengine import (
     LineModel,
     Outcome,
     PageReport,
+    check_sendable,
     pages_equal,
     transfer,
 )
@@ -262,3 +263,16 @@ def test_quiet_logger_gets_no_trace(
     with caplog.at_level(logging.WARNING, logger="faxengine"):
         assert transfer(documents["fine_g4_1"], tmp_path / "r.tif").succeeded
     assert [r for r in caplog.records if r.name.startswith("faxengine")] == []
+
+
+def test_check_sendable_accepts_a_good_document(documents: dict[str, Path]) -> None:
+    check = check_sendable(documents["fine_g3_3"])
+    assert check.ok
+    assert check.pages_equal == (True, True, True)
+    assert check.describe().startswith("sent 3 page(s) at 14400 bit/s, ECM, MMR, fine")
+
+
+def test_check_sendable_explains_a_bad_document(documents: dict[str, Path], tmp_path: Path) -> None:
+    check = check_sendable(documents["wide_2048"], received_tiff=tmp_path / "r.tif")
+    assert not check.ok
+    assert check.describe().startswith("not sendable: The other fax machine cannot receive pages")
