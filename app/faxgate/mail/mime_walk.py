@@ -65,6 +65,7 @@ class WalkedMail:
 
     subject: str = ""
     sender: str = ""  # From: header address
+    from_header: str = ""  # From: header as written (decoded), for the cover page
     reply_to: str = ""
     message_id: str = ""
     body: list[BodyFragment] = field(default_factory=list)
@@ -92,6 +93,7 @@ def walk_mail(raw: bytes) -> WalkedMail:
     result = WalkedMail(
         subject=header_text(message, "Subject"),
         sender=_address(header_text(message, "From")),
+        from_header=header_text(message, "From"),
         reply_to=_address(header_text(message, "Reply-To")),
         message_id=header_text(message, "Message-ID"),
     )
