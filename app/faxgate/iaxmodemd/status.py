@@ -1,0 +1,132 @@
+"""What each line is doing: HylaFAX-style status lines in `status/` and per-call session logs.
+
+`status/line<i>` holds one line of text (`idle`, `registering`, `dialling 0991234`,
+`sending page 2/5 at 14400`, `receiving from +49…`), replaced atomically on every change, like
+HylaFAX's `status/<modem>` files that `faxstat` shows. The control interface reports the same
+state with its machine-readable name.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faxgate.spool.atomic import write_atomic
+from faxgate.spool.layout import Spool
+
+logger = logging.getLogger("iaxmodemd")
+
+
+class LineState(enum.Enum):
+    """The state names of the control interface's status answer."""
+
+    IDLE = "idle"
+    REGISTERING = "registering"
+    DIALLING = "dialling"
+    SENDING = "sending"
+    RECEIVING = "receiving"
+    DOWN = "down"
+
+
+@dataclass
+class LineStatus:
+    """One line's state, its words for people and the job it works on."""
+
+    line: str
+    state: LineState = LineState.IDLE
+    detail: str = "idle"
+    job: int | None = None
+    changed_at: float = field(default_factory=time.time)
+
+    def as_json(self) -> dict[str, object]:
+        return {"line": self.line, "state": self.state.value, "detail": self.detail, "job": self.job}
+
+
+def page_detail(verb: str, page: int, pages: int | None, bit_rate: int) -> str:
+    """`sending page 2/5 at 14400` (the page in progress, not the pages done)."""
+    total = f"/{pages}" if pages else ""
+    speed = f" at {bit_rate}" if bit_rate else ""
+    return f"{verb} page {page}{total}{speed}"
+
+
+class StatusBoard:
+    """The status of every line, mirrored into `status/line<i>`."""
+
+    def __init__(self, spool: Spool, lines: list[str]) -> None:
+        self._spool = spool
+        self.lines: dict[str, LineStatus] = {line: LineStatus(line) for line in lines}
+        for line in lines:
+            self._write(self.lines[line])
+
+    def path_of(self, line: str) -> Path:
+        return self._spool.status / f"line{line}"
+
+    def set(self, line: str, state: LineState, detail: str, job: int | None = None) -> bool:
+        """Record a line's state; False when nothing changed (nothing written)."""
+        status = self.lines[line]
+        if status.state is state and status.detail == detail and status.job == job:
+            return False
+        status.state, status.detail, status.job = state, detail, job
+        status.changed_at = time.time()
+        self._write(status)
+        return True
+
+    def _write(self, status: LineStatus) -> None:
+        try:
+            write_atomic(
+                self.path_of(status.line),
+                f"{status.detail}\n".encode(),
+                mode=0o644,
+                tmp_dir=self._spool.tmp,
+            )
+        except OSError as exc:  # a status line is a hint; a full disk must not stop a call
+            logger.warning("cannot write the status of line %s: %s", status.line, exc)
+
+    def snapshot(self) -> list[dict[str, object]]:
+        return [self.lines[line].as_json() for line in self.lines]
+
+    def remove_files(self) -> None:
+        for line in self.lines:
+            self.path_of(line).unlink(missing_ok=True)
+
+
+class SessionLog(logging.Handler):
+    """A per-call log file in `log/`: spandsp's lines and the IAX2 events of one call."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.path = path
+        self._file = path.open("a", encoding="utf-8")
+        self.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._file.write(self.format(record) + "\n")
+        except (OSError, ValueError):
+            self.handleError(record)
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        finally:
+            super().close()
+
+
+def open_session_log(spool: Spool, name: str) -> tuple[logging.Logger, SessionLog]:
+    """A logger writing only to `log/<name>` (not to stderr): the call's session log."""
+    handler = SessionLog(spool.log / name)
+    session = logging.getLogger(f"iaxmodemd.session.{name}")
+    session.propagate = False
+    session.setLevel(logging.DEBUG)
+    session.handlers = [handler]
+    return session, handler
+
+
+def close_session_log(session: logging.Logger, handler: SessionLog) -> None:
+    session.removeHandler(handler)
+    handler.close()
+    # Loggers live forever in logging's registry; forget this one so calls do not leak.
+    logging.Logger.manager.loggerDict.pop(session.name, None)
