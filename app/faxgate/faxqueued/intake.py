@@ -1,0 +1,330 @@
+"""Intake: turning accepted submissions into jobs, in worker threads, never in the scheduler.
+
+Mailman's switchboard habits: a submission is *claimed* (state new → working) before it is
+worked on; a crash leaves it 'working' and the next start puts it back to 'new'. Creating the
+jobs and marking the submission 'done' is one transaction, so a submission becomes its jobs
+exactly once. Anything that makes an interpreter blow up sends the submission to `bad/` (state
+'bad') with a note to the faxmaster; one bad entry never stops the daemon.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from faxgate.errors import ConversionError
+from faxgate.faxqueued.documents import page_options, prepare_document
+from faxgate.faxqueued.jobstore import add_notification
+from faxgate.faxqueued.scheduling import QueuePolicy, clamp_priority, new_job_times
+from faxgate.settings import Settings
+from faxgate.spool import intake as spool_intake
+from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger
+from faxgate.spool.requests import (
+    FaxRequest,
+    Interpretation,
+    InterpretContext,
+    PendingPrintJob,
+    Rejection,
+)
+
+log = logging.getLogger("faxqueued")
+
+INTERPRETERS: dict[str, str] = {
+    "mail": "faxgate.smtpfaxd.interpret",
+    "print": "faxgate.ippfaxd.interpret",
+    "upload": "faxgate.faxqueued.upload",
+}
+
+Interpreter = Callable[[InterpretContext], Interpretation]
+
+
+class InterpreterMissing(Exception):
+    """The gateway's interpreter module is not installed."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    kind: str
+    path: str
+    params: str
+    owner: str | None
+
+
+def recover_claimed(ledger: Ledger) -> int:
+    """After a crash: submissions a worker had claimed go back to 'new'."""
+    with ledger.transaction() as conn:
+        return conn.execute(
+            "UPDATE submissions SET state = 'new', updated_at = ? WHERE state = 'working'",
+            (time.time(),),
+        ).rowcount
+
+
+def claim(ledger: Ledger, limit: int) -> list[Submission]:
+    """Claim up to `limit` new submissions, oldest first."""
+    if limit <= 0:
+        return []
+    with ledger.transaction() as conn:
+        rows = conn.execute(
+            "SELECT id, kind, path, params, owner FROM submissions WHERE state = 'new'"
+            " ORDER BY created_at, id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        now = time.time()
+        for row in rows:
+            conn.execute(
+                "UPDATE submissions SET state = 'working', updated_at = ? WHERE id = ?",
+                (now, row["id"]),
+            )
+    return [Submission(r["id"], r["kind"], r["path"], r["params"], r["owner"]) for r in rows]
+
+
+def load_interpreter(kind: str) -> Interpreter:
+    module_name = INTERPRETERS.get(kind)
+    if module_name is None:
+        raise InterpreterMissing(f"no interpreter for submissions of kind {kind!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InterpreterMissing(
+            f"the {kind} gateway's interpreter ({module_name}) is not installed: {exc}"
+        ) from exc
+    function = getattr(module, "interpret", None)
+    if not callable(function):
+        raise InterpreterMissing(f"{module_name} has no interpret(ctx) function")
+    return cast(Interpreter, function)
+
+
+def faxmaster(settings: Settings) -> str:
+    return settings.get_str("sys.fax.configure.mail.faxmaster")
+
+
+def process(spool: Spool, settings: Settings, submission: Submission) -> str:
+    """Work one claimed submission to its end state; returns that state. Runs in a worker."""
+    with Ledger.open(spool.ledger_path, migrate=False) as ledger:
+        work_dir = spool.tmp / f"submission-{submission.id}"
+        shutil.rmtree(work_dir, ignore_errors=True)
+        work_dir.mkdir(parents=True)
+        try:
+            try:
+                interpreter = load_interpreter(submission.kind)
+                ctx = InterpretContext(
+                    spool=spool,
+                    settings=settings,
+                    submission_id=submission.id,
+                    kind=submission.kind,
+                    raw_path=spool.incoming / submission.path,
+                    params=InterpretContext.decode_params(submission.params),
+                    owner=submission.owner,
+                    work_dir=work_dir,
+                )
+                result = interpreter(ctx)
+                return apply_interpretation(spool, settings, ledger, submission, result, work_dir)
+            except Exception as exc:
+                log.exception("submission %d (%s) is bad", submission.id, submission.kind)
+                mark_bad(spool, settings, ledger, submission, _plain(exc))
+                return "bad"
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _plain(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return (
+        text
+        if isinstance(exc, ConversionError | InterpreterMissing)
+        else f"{type(exc).__name__}: {text}"
+    )
+
+
+def apply_interpretation(
+    spool: Spool,
+    settings: Settings,
+    ledger: Ledger,
+    submission: Submission,
+    result: Interpretation,
+    work_dir: Path,
+) -> str:
+    if isinstance(result, Rejection):
+        with ledger.transaction() as conn:
+            add_notification(
+                conn,
+                "rejected",
+                result.notify,
+                {"reason": result.reason, "kind": submission.kind},
+                submission_id=submission.id,
+            )
+            _finish(conn, submission, "rejected", result.reason)
+        _drop_incoming(spool, submission)
+        log.info("submission %d rejected: %s", submission.id, result.reason)
+        return "rejected"
+    if isinstance(result, PendingPrintJob):
+        return hold_print_job(spool, ledger, submission, result)
+    policy = QueuePolicy.from_settings(settings)
+    options = page_options(settings)
+    prepared = []
+    rejections: list[tuple[FaxRequest, str]] = []
+    for request in result:
+        try:
+            document = prepare_document(spool, ledger, request.parts, options, work_dir)
+        except ConversionError as exc:
+            rejections.append((request, str(exc)))
+            continue
+        prepared.append((request, document))
+    now = time.time()
+    job_ids: list[int] = []
+    with ledger.transaction() as conn:
+        for request, reason in rejections:
+            add_notification(
+                conn,
+                "rejected",
+                request.notify,
+                {"reason": reason, "tag": request.tag},
+                submission_id=submission.id,
+            )
+        for request, document in prepared:
+            skipped = [*request.skipped, *document.skipped]
+            send_at, kill_at = new_job_times(now, policy)
+            for destination in request.destinations:
+                cursor = conn.execute(
+                    "INSERT INTO jobs (submission_id, document_id, number, recipient_name, state,"
+                    " priority, tag, owner, notify, max_tries, max_dials, pages_total, send_at,"
+                    " kill_at, created_at, updated_at, skipped)"
+                    " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        submission.id,
+                        document.document_id,
+                        destination.number,
+                        destination.name,
+                        clamp_priority(request.priority),
+                        request.tag,
+                        request.owner,
+                        request.notify,
+                        request.max_tries,
+                        policy.max_dials,
+                        document.pages,
+                        send_at,
+                        kill_at,
+                        now,
+                        now,
+                        json.dumps(skipped),
+                    ),
+                )
+                assert cursor.lastrowid is not None
+                job_ids.append(cursor.lastrowid)
+            if skipped:
+                add_notification(
+                    conn,
+                    "skipped",
+                    request.notify,
+                    {
+                        "skipped": skipped,
+                        "tag": request.tag,
+                        "numbers": [d.number for d in request.destinations],
+                    },
+                    submission_id=submission.id,
+                )
+        state = "done" if prepared else "rejected"
+        if not _finish(conn, submission, state, "; ".join(r for _q, r in rejections) or None):
+            raise sqlite3.IntegrityError(f"submission {submission.id} was no longer claimed")
+    _drop_incoming(spool, submission)
+    log.info("submission %d (%s) → jobs %s", submission.id, submission.kind, job_ids)
+    return state
+
+
+def hold_print_job(
+    spool: Spool, ledger: Ledger, submission: Submission, held: PendingPrintJob
+) -> str:
+    """Keep a print job without numbers for its user (moved into docq/, row in the ledger)."""
+    target = spool.docq / f"print-{submission.id}-{held.document.path.name}"
+    shutil.copyfile(held.document.path, target)
+    with ledger.transaction() as conn:
+        conn.execute(
+            "INSERT INTO pending_print_jobs (submission_id, owner, title, notify, path, mime_type,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                submission.id,
+                held.owner,
+                held.title,
+                held.notify,
+                target.name,
+                held.document.mime_type,
+                time.time(),
+            ),
+        )
+        _finish(conn, submission, "held", None)
+    _drop_incoming(spool, submission)
+    return "held"
+
+
+def _finish(
+    conn: sqlite3.Connection, submission: Submission, state: str, error: str | None
+) -> bool:
+    return (
+        conn.execute(
+            "UPDATE submissions SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state = 'working'",
+            (state, error, time.time(), submission.id),
+        ).rowcount
+        == 1
+    )
+
+
+def _drop_incoming(spool: Spool, submission: Submission) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (spool.incoming / submission.path).unlink()
+
+
+def mark_bad(
+    spool: Spool, settings: Settings, ledger: Ledger, submission: Submission, reason: str
+) -> None:
+    """Park the submission's file in bad/ and tell the faxmaster."""
+    source = spool.incoming / submission.path
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(source, spool.bad / source.name)
+    with ledger.transaction() as conn:
+        conn.execute(
+            "UPDATE submissions SET state = 'bad', error = ?, updated_at = ? WHERE id = ?",
+            (reason, time.time(), submission.id),
+        )
+        add_notification(
+            conn,
+            "bad",
+            faxmaster(settings),
+            {"reason": reason, "file": f"bad/{source.name}", "kind": submission.kind},
+            submission_id=submission.id,
+        )
+
+
+def sweep_orphans(spool: Spool, settings: Settings, ledger: Ledger) -> list[Path]:
+    """Files in incoming/ that no submission row names: to bad/, reported to the faxmaster."""
+    moved: list[Path] = []
+    for path in spool_intake.orphaned_files(spool, ledger):
+        target = spool.bad / path.name
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path, target)
+            moved.append(target)
+    if moved:
+        with ledger.transaction() as conn:
+            add_notification(
+                conn,
+                "bad",
+                faxmaster(settings),
+                {
+                    "reason": "files in incoming/ without a submission (a gateway "
+                    "crashed before acknowledging them)",
+                    "files": [f"bad/{p.name}" for p in moved],
+                },
+            )
+        log.warning("moved %d orphaned incoming files to bad/", len(moved))
+    return moved
