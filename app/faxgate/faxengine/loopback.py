@@ -27,6 +27,10 @@ from faxgate.faxengine.terminal import FaxTerminal
 # A few minutes of line time is far beyond any test document; spandsp's own T.30 timers end a
 # stuck call well before this, so reaching it means the pair is wedged (it is then terminated).
 DEFAULT_MAX_LINE_SECONDS = 900.0
+# When one end has finished, a real call is hung up; the other end gets this much line time to
+# finish on its own first (it normally needs well under a second to take the final DCN).
+# spandsp does not bound it by itself: a receiver whose sender gave up in training waits forever.
+HANGUP_GRACE_SECONDS = 5.0
 
 
 class LossFill(enum.Enum):
@@ -79,7 +83,7 @@ class LoopbackResult:
     steps: int  # 20 ms frames pumped each way
     frames_dropped: int  # both directions
     wall_seconds: float
-    hit_step_limit: bool  # True if the pair had to be terminated (never expected)
+    hit_step_limit: bool  # True if neither end finished within max_line_seconds (a wedge)
 
     @property
     def succeeded(self) -> bool:
@@ -109,8 +113,10 @@ def transfer(
 ) -> LoopbackResult:
     """Fax `src_tiff` from a sender terminal to a receiver terminal that writes `dst_tiff`.
 
-    Returns when both ends reached phase E, or after `max_line_seconds` of line time (both are
-    then terminated, which ends them with a call-dropped outcome): never hangs. `header=None`
+    Returns when both ends reached phase E. Like a real call, the line is hung up
+    :data:`HANGUP_GRACE_SECONDS` after the first end finished, and never later than
+    `max_line_seconds`; an end still running then is terminated, which ends it with a
+    call-dropped outcome. It never hangs. `header=None`
     sends pages without a header line, so the received pages equal the sent ones exactly.
     `sender_options`/`receiver_options` go to :class:`FaxTerminal` (modems, compressions,
     resolutions, image_sizes …).
@@ -143,13 +149,19 @@ def transfer(
         ) as receiver,
     ):
         steps = 0
+        grace_steps = int(HANGUP_GRACE_SECONDS * SAMPLE_RATE / FRAME_SAMPLES)
+        hangup_at: int | None = None
         while not (sender.finished and receiver.finished) and steps < max_steps:
+            if hangup_at is None and (sender.finished or receiver.finished):
+                hangup_at = steps + grace_steps
+            if hangup_at is not None and steps >= hangup_at:
+                break  # the finished end has hung up: the other is terminated below
             to_receiver = sender.tx()
             to_sender = receiver.tx()
             forward.deliver(to_receiver, receiver)
             backward.deliver(to_sender, sender)
             steps += 1
-        hit_limit = not (sender.finished and receiver.finished)
+        hit_limit = steps >= max_steps and not (sender.finished and receiver.finished)
         sender.terminate()
         receiver.terminate()
         return LoopbackResult(

@@ -19,9 +19,9 @@ from faxgate.faxengine import (
     pages_equal,
     transfer,
 )
-from faxgate.faxengine.codes import Modem
+from faxgate.faxengine.codes import Modem, T30Error
 from faxgate.faxengine.compare import read_pages
-from faxgate.faxengine.loopback import LossFill
+from faxgate.faxengine.loopback import HANGUP_GRACE_SECONDS, LossFill
 
 SENDER_IDENT = "+49 30 1234567"
 RECEIVER_IDENT = "+49 40 7654321"
@@ -171,6 +171,8 @@ def test_lost_frames_end_in_success_or_a_clean_retryable_failure(
         result = transfer(documents["fine_g4_3"], received, line=line, max_line_seconds=600)
         assert not result.hit_step_limit  # spandsp's own timers ended it: no hang
         assert result.frames_dropped > 0
+        first_end = min(result.sender.line_seconds, result.receiver.line_seconds)
+        assert result.line_seconds <= first_end + HANGUP_GRACE_SECONDS + 0.05
         if result.sender.succeeded:
             # What the sender counts as delivered was received intact.
             assert pages_equal(documents["fine_g4_3"], received)[: result.sender.pages] == (
@@ -180,6 +182,18 @@ def test_lost_frames_end_in_success_or_a_clean_retryable_failure(
             assert result.sender.outcome in CLEAN_FAILURES, result.sender
             assert result.sender.retryable
         assert result.receiver.outcome in CLEAN_FAILURES | {Outcome.DONE}
+
+
+def test_an_end_left_waiting_is_hung_up(documents: dict[str, Path], tmp_path: Path) -> None:
+    # With this seed the sender gives up in training (no answer to DCS/TCF) while the receiver,
+    # left to spandsp alone, would wait for ever: the loopback hangs it up like a real line.
+    line = LineModel(drop_rate=0.02, seed=9, loss_fill=LossFill.FILLIN)
+    result = transfer(documents["fine_g4_3"], tmp_path / "r.tif", line=line)
+    assert not result.hit_step_limit
+    assert result.sender.completion_code == T30Error.TX_PHBDEAD
+    assert result.receiver.completion_code == T30Error.CALLDROPPED
+    assert result.receiver.retryable
+    assert result.line_seconds <= result.sender.line_seconds + HANGUP_GRACE_SECONDS + 0.05
 
 
 def test_step_limit_terminates_both_ends(documents: dict[str, Path], tmp_path: Path) -> None:
