@@ -17,7 +17,7 @@ from faxgate.settings.regex_notation import Matcher, parse_matcher
 from faxgate.settings.registry import Key, KeyType, Registry, SettingValue
 from faxgate.settings.sources import (
     Layer,
-    default_config_path,
+    default_config_paths,
     defaults_layer,
     environment_layer,
     stored_layer,
@@ -98,9 +98,10 @@ def base_layers(
 ) -> list[Layer]:
     """The layers below the stored overrides: defaults, appliance.yml, environment."""
     reg = registry()
+    paths = [config_path] if config_path is not None else default_config_paths()
     return [
         defaults_layer(reg),
-        yaml_layer(reg, config_path if config_path is not None else default_config_path()),
+        *(yaml_layer(reg, path) for path in paths),
         environment_layer(reg, os.environ if environ is None else environ),
     ]
 

@@ -32,12 +32,13 @@ class Layer:
     values: dict[str, SettingValue]
 
 
-def default_config_path() -> Path | None:
-    """FAXGATE_CONFIG, else the container's /etc/faxgate/appliance.yml when present."""
+def default_config_paths() -> list[Path]:
+    """FAXGATE_CONFIG (several files separated by ':', later ones win), else the container's
+    /etc/faxgate/appliance.yml when present."""
     named = os.environ.get("FAXGATE_CONFIG")
     if named:
-        return Path(named)
-    return CONTAINER_CONFIG if CONTAINER_CONFIG.exists() else None
+        return [Path(part) for part in named.split(":") if part]
+    return [CONTAINER_CONFIG] if CONTAINER_CONFIG.exists() else []
 
 
 def flatten(tree: Mapping[str, object], prefix: str = "") -> dict[str, object]:

@@ -73,3 +73,13 @@ def test_unknown_environment_settings_variable_is_refused() -> None:
 def test_other_faxgate_variables_are_not_settings() -> None:
     settings = load_settings(environ={"FAXGATE_SPOOL": "/x", "FAXGATE_ADMIN_PASSWORD": "y"})
     assert settings.get(LINES) == 4
+
+
+def test_several_config_files_later_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    container = tmp_path / "container.yml"
+    container.write_text(f"{LINES}: 2\n{RETENTION}: 7\n", encoding="utf-8")
+    admin = write_yaml(tmp_path, f"{LINES}: 3\n")
+    monkeypatch.setenv("FAXGATE_CONFIG", f"{container}:{admin}")
+    settings = load_settings(environ={})
+    assert (settings.get(LINES), settings.source(LINES)) == (3, str(admin))
+    assert (settings.get(RETENTION), settings.source(RETENTION)) == (7, str(container))
