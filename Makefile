@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test lint unit integration bench docs clean
+.PHONY: install run test lint unit integration bench docs clean lock image test-image
 
 install:
 	@scripts/bootstrap.sh
@@ -33,3 +33,19 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+## make lock: pin the runtime dependencies the image installs (requirements.lock).
+lock:
+	rm -rf build/lock-venv && python3 -m venv build/lock-venv
+	build/lock-venv/bin/pip install -q .
+	build/lock-venv/bin/pip freeze --exclude faxgate > requirements.lock
+	rm -rf build/lock-venv
+
+## make image: the appliance image (a debootstrapped base first when the engine has none).
+image:
+	scripts/build-image.sh
+
+## make test-image: build the image, run it, and test it from inside (testinfra) and outside.
+test-image: install
+	scripts/build-image.sh
+	$(VENV)/bin/pytest -q tests/image

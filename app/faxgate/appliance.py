@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import pwd
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -72,6 +73,14 @@ def initialise(spool: Spool, owner: tuple[int, int] | None = None) -> InitReport
     return report
 
 
+def spool_owner(user: str) -> tuple[int, int] | None:
+    """(uid, gid) the spool must belong to: the programs' user when we start as root for them."""
+    if os.geteuid() != 0 or user == "root":
+        return None
+    entry = pwd.getpwnam(user)
+    return entry.pw_uid, entry.pw_gid
+
+
 def program_environment(spool: Spool) -> dict[str, str]:
     env = dict(os.environ)
     env["FAXGATE_SPOOL"] = str(spool.root)
@@ -89,7 +98,7 @@ def run(spool: Spool) -> int:
     env = program_environment(spool)
     os.environ.update(env)
     load_settings(spool)  # a bad setting stops here with one clear line, before anything starts
-    report = initialise(spool)
+    report = initialise(spool, spool_owner(env["FAXGATE_USER"]))
     for name in report.migrations:
         log.info("ledger migration applied: %s", name)
     if report.generated_admin_password:
