@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from faxgate.convert.options import FAX_WIDTH_INCHES, FAX_WIDTH_PX, FAX_X_DPI, FaxPageOptions
 
@@ -101,6 +101,22 @@ def otsu_threshold(histogram: list[int]) -> int:
     return max(96, min(200, best_level + 1))
 
 
+def _photo_tone(value: int) -> int:
+    # Paper (and near-white) stays white and deep shadows solid, so no stray dots speckle the
+    # background; the mid-tones are lifted because fax dots print darker than their size.
+    if value >= _PAPER_LEVEL:
+        return 255
+    if value <= _SHADOW_LEVEL:
+        return 0
+    share = (value - _SHADOW_LEVEL) / (_PAPER_LEVEL - _SHADOW_LEVEL)
+    lifted: float = share**0.85
+    return round(255 * lifted)
+
+
+_PAPER_LEVEL, _SHADOW_LEVEL = 224, 24
+_PHOTO_TONE_CURVE = [_photo_tone(value) for value in range(256)]
+
+
 def _threshold_lut(level: int) -> list[int]:
     return [255 if value < level else 0 for value in range(256)]
 
@@ -114,10 +130,13 @@ def photo_mask(gray: Image.Image) -> Image.Image | None:
     )
     shares = midtones.reduce(TILE_PX) if min(gray.size) >= TILE_PX else midtones.resize((1, 1))
     cutoff = round(PHOTO_MIDTONE_SHARE * 255)
-    tiles = shares.point([255 if value > cutoff else 0 for value in range(256)], "1")
+    tiles = shares.point([255 if value > cutoff else 0 for value in range(256)])
     if tiles.getbbox() is None:
         return None
-    return tiles.resize(gray.size, Image.Resampling.NEAREST)
+    # Grow the photo area by one tile: a photo's edge tiles (a disc's corners) hold fewer
+    # mid-tones than its middle but belong to it; thresholding them leaves solid black blocks.
+    grown = tiles.filter(ImageFilter.MaxFilter(3)) if min(tiles.size) >= 3 else tiles
+    return grown.resize(gray.size, Image.Resampling.NEAREST).convert("1")
 
 
 def gray_to_ink(gray: Image.Image) -> Image.Image:
@@ -129,11 +148,7 @@ def gray_to_ink(gray: Image.Image) -> Image.Image:
     mask = photo_mask(gray)
     if mask is None:
         return thresholded
-    # Fax dots print darker than their nominal size: lift the mid-tones before diffusion.
-    lifted = ImageOps.autocontrast(gray, cutoff=1).point(
-        [round(255 * (value / 255) ** 0.8) for value in range(256)]
-    )
-    dithered = ImageOps.invert(lifted).convert("1")  # Floyd-Steinberg, ink = 1
+    dithered = ImageOps.invert(gray.point(_PHOTO_TONE_CURVE)).convert("1")  # Floyd-Steinberg
     return Image.composite(dithered, thresholded, mask)
 
 

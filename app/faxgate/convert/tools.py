@@ -56,8 +56,15 @@ def _pdf_pages(
             raise ConversionError(
                 "the PDF file is damaged and could not be repaired"
             ) from repair_failure
+        pages = list(pdf_page_images(repaired, options))
+        if all(page.getbbox() is None for page in pages):
+            # Ghostscript "repairs" any garbage into an empty page: that is not a recovery.
+            raise ConversionError(
+                "the PDF file is damaged: nothing printable could be recovered"
+            ) from exc
         warnings.append("the PDF file was damaged and has been repaired; check the pages")
-        source = repaired
+        yield from pages
+        return
     yield from pdf_page_images(source, options)
 
 
