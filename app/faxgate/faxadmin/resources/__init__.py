@@ -1,0 +1,1 @@
+"""The falcon resources of faxadmin, one module per page area."""
