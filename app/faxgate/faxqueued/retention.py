@@ -96,11 +96,7 @@ def cleanup(spool: Spool, ledger: Ledger, days: int, now: float | None = None) -
         unused_documents = conn.execute(
             "SELECT id, path FROM documents WHERE created_at < ?"
             " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.document_id = documents.id)",
-            (
-                min(cutoff, moment - DOCUMENT_MIN_AGE_S)
-                if days > 0
-                else moment - DOCUMENT_MIN_AGE_S,
-            ),
+            (moment - DOCUMENT_MIN_AGE_S,),
         ).fetchall()
         for doc in unused_documents:
             conn.execute("DELETE FROM documents WHERE id = ?", (doc["id"],))
