@@ -50,6 +50,12 @@ KEYS = [
     _seconds("retry.noanswer", 300, "Wait before the next try after no answer."),
     _seconds("retry.protocol", 60, "Wait before the next try after a fax protocol failure."),
     _seconds("retry.other", 300, "Wait before the next try after any other failure."),
+    _seconds(
+        "outbox.giveup",
+        4 * 86400,
+        "Outgoing mail the mail server does not take is retried this long (seconds), then "
+        "bounced to the faxmaster.",
+    ),
     Key(
         P + "workers",
         KeyType.INTEGER,
