@@ -140,11 +140,11 @@ class _Walker:
             self._problem(
                 "the mail is encrypted; the fax server cannot read it — send it unencrypted"
             )
+        elif content_type == "message/rfc822":  # before multipart: the parser nests it as one
+            self._forwarded(part, depth, origin)
         elif part.is_multipart():  # mixed, and unknown multiparts are read as mixed (RFC 2046)
             for child in _children(part):
                 self.walk(child, depth + 1, origin)
-        elif content_type == "message/rfc822":
-            self._forwarded(part, depth, origin)
         else:
             self._leaf(part, origin)
 

@@ -1,0 +1,64 @@
+"""Who may send, how big, and when the disk is too full — the SMTP session's pure rules."""
+
+from __future__ import annotations
+
+from faxgate.settings.keys.listeners import LOCAL_AND_PRIVATE
+from faxgate.smtpfaxd.policy import (
+    REPLY_AUTH_REQUIRED,
+    REPLY_DISK_FULL,
+    ClientPolicy,
+    client_in_networks,
+    declared_size,
+    disk_refusal,
+    sender_refusal,
+    size_refusal,
+)
+
+
+def test_default_networks_are_loopback_and_private() -> None:
+    policy = ClientPolicy.build(LOCAL_AND_PRIVATE, "optional")
+    for inside in ("127.0.0.1", "10.2.3.4", "172.16.9.9", "192.168.1.20", "::1", "fd00::5"):
+        assert client_in_networks(inside, policy), inside
+    for outside in ("8.8.8.8", "172.32.0.1", "2001:db8::1", "not-an-ip"):
+        assert not client_in_networks(outside, policy), outside
+    assert client_in_networks("::ffff:192.168.1.20", policy)  # IPv4 client on a dual-stack socket
+
+
+def test_foreign_client_is_refused_as_relay_unless_authenticated() -> None:
+    policy = ClientPolicy.build(["10.0.0.0/8"], "optional")
+    refusal = sender_refusal("127.0.0.1", authenticated=False, policy=policy)
+    assert refusal is not None
+    assert refusal.startswith("550 5.7.1")
+    assert sender_refusal("127.0.0.1", authenticated=True, policy=policy) is None
+    assert sender_refusal("10.1.1.1", authenticated=False, policy=policy) is None
+
+
+def test_auth_off_refuses_foreign_clients_without_offering_auth() -> None:
+    policy = ClientPolicy.build(["10.0.0.0/8"], "off")
+    refusal = sender_refusal("127.0.0.1", authenticated=False, policy=policy)
+    assert refusal is not None
+    assert refusal.startswith("550 5.7.1")
+    assert "authenticate" not in refusal
+
+
+def test_auth_required_refuses_even_allowed_networks() -> None:
+    policy = ClientPolicy.build(["127.0.0.0/8"], "required")
+    assert sender_refusal("127.0.0.1", authenticated=False, policy=policy) == REPLY_AUTH_REQUIRED
+    assert sender_refusal("127.0.0.1", authenticated=True, policy=policy) is None
+
+
+def test_size_is_checked_at_mail_from() -> None:
+    assert declared_size(["BODY=8BITMIME", "SIZE=2048"]) == 2048
+    assert declared_size(["AUTH=<>"]) is None
+    refusal = size_refusal(2049, 2048)
+    assert refusal is not None
+    assert refusal.startswith("552 5.3.4")
+    assert size_refusal(2048, 2048) is None
+    assert size_refusal(None, 2048) is None
+
+
+def test_disk_reserve() -> None:
+    mib = 1024 * 1024
+    assert disk_refusal(free_bytes=100 * mib, needed_bytes=10 * mib, reserve_bytes=64 * mib) is None
+    assert disk_refusal(70 * mib, 10 * mib, 64 * mib) == REPLY_DISK_FULL
+    assert REPLY_DISK_FULL.startswith("452 4.3.1")
