@@ -24,6 +24,8 @@ _HEADINGS = {"h1": Style.HEADING, "h2": Style.HEADING}
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "ftp://", "tel:")
 _WHITESPACE = re.compile(r"\s+")
 BULLET = "•"
+# <br> inside a block: a private-use character, because source newlines are only whitespace.
+_LINE_BREAK = "\ue000"
 
 
 @dataclass
@@ -67,10 +69,10 @@ class _LayoutParser(HTMLParser):
         self.inline = []
         base = self.quote_depth * 2 + self._list_indent()
         if self.pre_depth:
-            for text in raw.split("\n"):
+            for text in raw.replace(_LINE_BREAK, "\n").split("\n"):
                 self.items.append(Line(clean_text(text).expandtabs(8), Style.BODY, base))
         else:
-            for part in raw.split("\n"):
+            for part in raw.split(_LINE_BREAK):
                 text = _WHITESPACE.sub(" ", part).strip()
                 if text:
                     self.items.append(Line(text, self.style, base + self.indent, self.hanging))
@@ -130,7 +132,7 @@ class _LayoutParser(HTMLParser):
         elif tag in _BLOCKS:
             self.flush(blank_after=tag in _SPACED_BLOCKS)
         elif tag == "br":
-            self._text("\n")
+            self._text(_LINE_BREAK)
         elif tag == "hr":
             self.flush()
             self.items.append(Line("─" * columns_for(Style.BODY)))
