@@ -11,7 +11,16 @@ import falcon
 from faxgate.errors import FaxgateError, NotFoundError
 from faxgate.faxadmin.context import AdminConfig, AdminState
 from faxgate.faxadmin.middleware import AccessMiddleware, wants_json
-from faxgate.faxadmin.resources import auth, overview, settings_pages
+from faxgate.faxadmin.resources import (
+    auth,
+    devices,
+    faxes,
+    overview,
+    people,
+    queue,
+    settings_pages,
+    work,
+)
 from faxgate.faxadmin.web import Renderer
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
@@ -88,6 +97,32 @@ def create_app(config: AdminConfig) -> falcon.App[falcon.Request, falcon.Respons
     app.add_route("/settings/system", settings_pages.SystemSettingsResource(state, renderer))
     app.add_route("/settings/apply", settings_pages.ApplyResource(state))
     app.add_route("/settings/discard", settings_pages.DiscardResource(state))
+
+    app.add_route("/devices", devices.DeviceListResource(state, renderer))
+    app.add_route("/devices/new", devices.DeviceNewResource(state, renderer))
+    app.add_route("/devices/{extension}", devices.DeviceResource(state, renderer))
+
+    for kind in ("sent", "received"):
+        app.add_route(f"/faxes/{kind}", faxes.FaxListResource(state, renderer, kind))
+        app.add_route(f"/faxes/{kind}.csv", faxes.FaxCsvResource(state, kind))
+    app.add_route("/faxes/sent/{job_id:int}", faxes.SentDetailResource(state, renderer))
+    app.add_route("/faxes/sent/{job_id:int}/{name}", faxes.SentFileResource(state))
+    app.add_route("/faxes/received/{fax_id:int}", faxes.ReceivedDetailResource(state, renderer))
+    app.add_route("/faxes/received/{fax_id:int}/{name}", faxes.ReceivedFileResource(state))
+
+    app.add_route("/queue", queue.QueueResource(state, renderer))
+    app.add_route("/queue/{job_id:int}/{action}", queue.QueueActionResource(state))
+    app.add_route("/send", queue.SendResource(state, renderer))
+    app.add_route("/printjobs", work.PrintJobsResource(state, renderer))
+    app.add_route("/printjobs/{print_job_id:int}/{action}", work.PrintJobActionResource(state))
+    app.add_route("/outbox", work.OutboxResource(state, renderer))
+    app.add_route("/maintenance", work.MaintenanceResource(state, renderer))
+    app.add_route("/maintenance/retention", work.RetentionResource(state))
+    app.add_route("/maintenance/cleanup", work.CleanupResource(state, renderer))
+    app.add_route("/audit", work.AuditResource(state, renderer))
+    app.add_route("/users", people.UsersResource(state, renderer))
+    app.add_route("/users/{name}/{action}", people.UserActionResource(state))
+    app.add_route("/account", people.AccountResource(state, renderer))
     return app
 
 
