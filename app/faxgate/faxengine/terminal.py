@@ -184,13 +184,14 @@ class FaxTerminal:
         # Buffers spandsp reads from or writes into; it modifies rx audio in place (DC restore).
         self._rx_buffer = (ctypes.c_int16 * FRAME_SAMPLES)()
         self._tx_buffer = (ctypes.c_int16 * FRAME_SAMPLES)()
+        self._t30: int = 0
 
         state = self._lib.fax_init(None, 1 if calling else 0)
         if not state:
             raise FaxEngineError("The fax engine could not create a fax terminal.")
         self._state: int | None = state
         try:
-            self._t30: int = self._lib.fax_get_t30_state(state)
+            self._t30 = self._lib.fax_get_t30_state(state)
             self._keep_alive: list[Any] = []  # C holds pointers to these: they must outlive it
             self._setup_logging(log_tag, span_log_level)
             self._lib.fax_set_transmit_on_idle(state, 1)
@@ -379,7 +380,7 @@ class FaxTerminal:
             self._on_complete(self._report)
 
     def _build_report(self, completion_code: int | None) -> CallReport:
-        if self._remote_ident == "" and self._t30:
+        if self._remote_ident == "":
             self._remote_ident = self._read_remote_ident()
         stats = self._stats()
         if completion_code is None:
@@ -433,6 +434,8 @@ class FaxTerminal:
         if isinstance(samples, np.ndarray):
             frame = np.ascontiguousarray(samples, dtype=np.int16)
         else:
+            if len(samples) % 2:
+                raise FaxEngineError("rx takes 16-bit samples: an even number of bytes")
             frame = np.frombuffer(samples, dtype=np.int16)
         count = len(frame)
         if count > FRAME_SAMPLES:
@@ -512,7 +515,7 @@ class FaxTerminal:
         """Free the spandsp state (idempotent). Ends an unfinished call first."""
         state, self._state = self._state, None
         if state is not None:
-            if self._report is None:
+            if self._report is None and self._t30:
                 try:
                     self._report = self._build_report(None)
                 except Exception:  # closing must not fail

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 BUILDER = Path(__file__).parents[2] / "fixtures" / "faxengine" / "build_pages.py"
 
 
-def _load_builder():  # type: ignore[no-untyped-def]
+def _load_builder() -> ModuleType:
     spec = importlib.util.spec_from_file_location("faxengine_build_pages", BUILDER)
     assert spec is not None
     assert spec.loader is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faxgate.faxengine import FaxEngineError, FaxTerminal, Outcome, Role
+from faxgate.faxengine import CallReport, FaxEngineError, FaxTerminal, Outcome, Role
 
 
 @pytest.fixture
@@ -61,6 +61,14 @@ def test_rx_takes_bytes_and_arrays_and_tx_always_fills_the_frame(tmp_path: Path)
         assert np.abs(np.concatenate(first_second)).max() > 1000
 
 
+def test_odd_byte_counts_are_refused(tmp_path: Path) -> None:
+    with (
+        FaxTerminal.receiver(tmp_path / "in.tif", "1") as terminal,
+        pytest.raises(FaxEngineError, match="even number"),
+    ):
+        terminal.rx(bytes(319))
+
+
 def test_closing_an_unfinished_call_reports_it_dropped(tmp_path: Path) -> None:
     terminal = FaxTerminal.receiver(tmp_path / "in.tif", "1")
     terminal.rx(bytes(320))
@@ -77,7 +85,7 @@ def test_closing_an_unfinished_call_reports_it_dropped(tmp_path: Path) -> None:
 
 
 def test_terminate_ends_the_call_through_phase_e(tmp_path: Path) -> None:
-    completed = []
+    completed: list[CallReport] = []
     with FaxTerminal.receiver(tmp_path / "in.tif", "1", on_complete=completed.append) as t:
         t.rx(bytes(320))
         t.terminate()
