@@ -48,13 +48,16 @@ def _others_can_execute(program: str) -> bool:
     return bool(os.stat(path).st_mode & stat.S_IXOTH)
 
 
-def unprivileged_ids() -> tuple[int, int] | None:
+def unprivileged_ids(programs: Sequence[str] = ()) -> tuple[int, int] | None:
     """(uid, gid) to drop to when running as root, or None.
 
-    None when not root, when the user does not exist, or when the Python interpreter could not
-    be run by that user (a development interpreter under /root): the limits still apply.
+    None when not root, when the user does not exist, or when the Python interpreter or one of
+    `programs` could not be run by that user (a development interpreter under /root, a spool in
+    a private test directory): the other limits still apply.
     """
-    if os.geteuid() != 0 or not _others_can_execute(sys.executable):
+    if os.geteuid() != 0:
+        return None
+    if not all(_others_can_execute(program) for program in (sys.executable, *programs)):
         return None
     try:
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
@@ -90,7 +93,7 @@ def run_limited(
     drop_privileges: bool = True,
 ) -> LimitedRun:
     """Run `argv` to completion or to its time limit; never raises for the child's failures."""
-    ids = unprivileged_ids() if drop_privileges else None
+    ids = unprivileged_ids(argv[:1]) if drop_privileges else None
     process = subprocess.Popen(
         list(argv),
         cwd=cwd,

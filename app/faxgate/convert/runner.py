@@ -103,7 +103,7 @@ def convert_document(
     converter = find_converter(spool_mimetype_dir, mime_type)
     workdir = Path(tempfile.mkdtemp(prefix="faxgate-job-", dir=temp_root))
     try:
-        _share_with_converter(workdir)
+        _share_with_converter(workdir, converter)
         private_input = workdir / f"input{_safe_suffix(src)}"
         shutil.copyfile(src, private_input)
         os.chmod(private_input, 0o644)
@@ -135,8 +135,8 @@ def _safe_suffix(src: Path) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
 
 
-def _share_with_converter(workdir: Path) -> None:
-    ids = unprivileged_ids()
+def _share_with_converter(workdir: Path, converter: Path) -> None:
+    ids = unprivileged_ids([str(converter)])
     if ids is not None:
         os.chown(workdir, ids[0], ids[1])
     os.chmod(workdir, 0o700)
