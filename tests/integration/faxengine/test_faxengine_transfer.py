@@ -290,3 +290,21 @@ def test_check_sendable_explains_a_bad_document(documents: dict[str, Path], tmp_
     check = check_sendable(documents["wide_2048"], received_tiff=tmp_path / "r.tif")
     assert not check.ok
     assert check.describe().startswith("not sendable: The other fax machine cannot receive pages")
+
+
+def test_a_voice_answering_is_no_fax(documents: dict[str, Path]) -> None:
+    # A person (or voicemail) answers: 440 Hz bursts and pauses, never a fax signal.
+    tone = (3000 * np.sin(2 * np.pi * 440 * np.arange(160) / 8000)).astype(np.int16)
+    silence = np.zeros(160, dtype=np.int16)
+    with FaxTerminal.sender(documents["fine_g4_1"], SENDER_IDENT) as sender:
+        for step in range(6000):  # 120 s of line time at most
+            sender.rx(tone if (step // 25) % 2 else silence)
+            sender.tx()
+            if sender.finished:
+                break
+        report = sender.result()
+    assert report.completion_code == T30Error.T0_EXPIRED
+    assert report.outcome is Outcome.NO_FAX
+    assert report.retryable
+    assert report.pages == 0
+    assert report.remote_ident == ""
