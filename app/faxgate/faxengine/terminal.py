@@ -351,7 +351,7 @@ class FaxTerminal:
             # spandsp renders each page's header from this buffer when the page starts, so
             # setting it now numbers the next page (or this one again, if it is repeated).
             self._lib.t30_set_tx_page_header_info(self._t30, self._header_for_page(page.page + 1))
-        if self._pages and self._pages[-1].page == page.page:
+        if page.page == 0 or (self._pages and self._pages[-1].page == page.page):
             return  # phase D repeats for a page that was not confirmed (RTN / retrain)
         self._pages.append(page)
         self._logger.info(
