@@ -1,0 +1,277 @@
+"""smtpfaxd with real clients on loopback: swaks and smtplib, plain, STARTTLS and AUTH."""
+
+from __future__ import annotations
+
+import email.policy
+import json
+import os
+import shutil
+import smtplib
+import ssl
+import subprocess
+from collections.abc import Callable
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from smtpfaxd_daemon import Daemon
+
+from faxgate import users
+from faxgate.settings import load_settings
+from faxgate.smtpfaxd.interpret import interpret
+from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger
+from faxgate.spool.requests import FaxRequest, InterpretContext
+
+MakeDaemon = Callable[..., Daemon]
+
+
+def swaks(daemon: Daemon, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{daemon.port}", "--timeout", "20", *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def unverified_tls() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the gateway's first-start certificate is self-signed
+    return context
+
+
+def a_mail(to: str, subject: str = "Test fax", body: str = "Hello fax.\n") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "sender@example.com"
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+def test_swaks_mail_is_stored_durably_and_interpreted(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    # A matcher that also takes dashes, as people write numbers: they are normalised away.
+    daemon = smtpfaxd_factory(spool, faxmail_matcher_fax=r"/^.*@([0-9-]+)\.fax$/i")
+    result = swaks(
+        daemon, "--from", "alice@example.com", "--to", "Mueller@099-123-4.fax",
+        "--header", "Subject: Offer", "--body", "Please find the offer.",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "250 2.0.0 Ok: queued as fax submission 1" in result.stdout
+    assert "220 faxgate ESMTP faxgate" in result.stdout  # own banner, no library name
+    (row,) = daemon.submissions()
+    assert row["kind"] == "mail"
+    params = json.loads(str(row["params"]))
+    assert params["mail_from"] == "alice@example.com"
+    assert params["recipients"][0]["number"] == "0991234"
+    assert params["client"] == "127.0.0.1"
+    stored = spool.incoming / str(row["path"])
+    assert b"Please find the offer." in stored.read_bytes()
+    assert stored.read_bytes().startswith(b"Received: from ")
+
+    # The queue's later step, on what was stored: one request for the number promised at RCPT.
+    work = spool.tmp / "work"
+    work.mkdir()
+    ctx = InterpretContext(
+        spool=spool, settings=load_settings(), submission_id=1, kind="mail", raw_path=stored,
+        params=params, owner=None, work_dir=work,
+    )  # fmt: skip
+    (request,) = interpret(ctx)  # type: ignore[misc]
+    assert isinstance(request, FaxRequest)
+    assert [(d.number, d.name) for d in request.destinations] == [("0991234", "Mueller")]
+    assert request.notify == "alice@example.com"
+
+
+def test_each_recipient_is_answered_on_its_own(spool: Spool, smtpfaxd_factory: MakeDaemon) -> None:
+    daemon = smtpfaxd_factory(spool)
+    with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
+        client.ehlo("client.example.com")
+        assert client.mail("a@example.com")[0] == 250
+        good = client.rcpt("Mueller@0991234.fax")
+        relay = client.rcpt("someone@gmail.com")
+        no_number = client.rcpt("Mueller@office.fax")
+        blocked = client.rcpt("Police@110.fax")
+        assert good[0] == 250
+        assert relay[0] == 550
+        assert relay[1].startswith(b"5.7.1")
+        assert no_number[0] == 550
+        assert no_number[1].startswith(b"5.1.1")
+        assert b"name@NUMBER.fax" in no_number[1]
+        assert blocked[0] == 550
+        assert b"110" in blocked[1]
+        code, _ = client.data(a_mail("Mueller@0991234.fax").as_bytes(policy=email.policy.SMTP))
+        assert code == 250
+    (row,) = daemon.submissions()
+    recipients = json.loads(str(row["params"]))["recipients"]
+    assert [r["address"] for r in recipients] == ["Mueller@0991234.fax"]
+
+
+def test_only_relay_recipients_means_no_mail(spool: Spool, smtpfaxd_factory: MakeDaemon) -> None:
+    daemon = smtpfaxd_factory(spool)
+    with (
+        smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client,
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+    ):
+        client.send_message(a_mail("victim@example.org"))
+    assert daemon.submissions() == []
+
+
+def test_starttls_and_auth_as_an_appliance_user_from_a_foreign_network(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    with Ledger.open(spool.ledger_path) as ledger:
+        users.create(ledger, "alice", "correct horse", "user", actor="test")
+    # Loopback is not an allowed network here: this client is "foreign" and must authenticate.
+    daemon = smtpfaxd_factory(spool, smtp_networks="10.0.0.0/8")
+    assert (spool.etc / "smtpfaxd-cert.pem").exists()  # made at first start
+    with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
+        client.ehlo("client.example.com")
+        assert not client.has_extn("auth")  # never offered in clear text
+        code, reply = client.mail("alice@example.com")
+        assert code == 550
+        assert reply.startswith(b"5.7.1")
+        client.rset()
+        client.starttls(context=unverified_tls())
+        client.ehlo("client.example.com")
+        assert "PLAIN" in client.esmtp_features["auth"]
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.login("alice", "wrong password")
+        client.login("alice", "correct horse")
+        client.send_message(a_mail("Mueller@0991234.fax"))
+    (row,) = daemon.submissions()
+    assert row["owner"] == "alice"
+    params = json.loads(str(row["params"]))
+    assert params["tls"] is True
+    assert params["auth_user"] == "alice"
+
+
+def test_swaks_starttls_auth_login(spool: Spool, smtpfaxd_factory: MakeDaemon) -> None:
+    with Ledger.open(spool.ledger_path) as ledger:
+        users.create(ledger, "bob", "bobs password", "user", actor="test")
+    daemon = smtpfaxd_factory(spool, smtp_auth="required")
+    refused = swaks(daemon, "--from", "bob@example.com", "--to", "x@0991234.fax")
+    assert "530 5.7.0" in refused.stdout
+    accepted = swaks(
+        daemon, "--from", "bob@example.com", "--to", "x@0991234.fax", "-tls",
+        "--auth", "LOGIN", "--auth-user", "bob", "--auth-password", "bobs password",
+    )  # fmt: skip
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "235" in accepted.stdout
+    assert "250 2.0.0 Ok: queued" in accepted.stdout
+    assert [row["owner"] for row in daemon.submissions()] == ["bob"]
+
+
+def test_auth_off_is_not_advertised_even_after_tls(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    daemon = smtpfaxd_factory(spool, smtp_auth="off")
+    with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
+        client.starttls(context=unverified_tls())
+        client.ehlo("client.example.com")
+        assert not client.has_extn("auth")
+        client.send_message(a_mail("x@0991234.fax"))
+    assert len(daemon.submissions()) == 1
+
+
+def test_relay_auth_parameter_is_tolerated(spool: Spool, smtpfaxd_factory: MakeDaemon) -> None:
+    daemon = smtpfaxd_factory(spool)
+    with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
+        client.ehlo("relay.example.com")
+        code, _ = client.docmd("MAIL FROM:<a@example.com> AUTH=<> BODY=8BITMIME")
+        assert code == 250
+        assert client.rcpt("x@0991234.fax")[0] == 250
+        assert client.data(a_mail("x@0991234.fax").as_bytes(policy=email.policy.SMTP))[0] == 250
+
+
+def test_oversize_is_refused_at_mail_from_and_at_data(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    daemon = smtpfaxd_factory(spool, smtp_maxsize="1")
+    with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
+        client.ehlo("client.example.com")
+        assert client.esmtp_features["size"] == str(1024 * 1024)
+        code, reply = client.mail("a@example.com", ["SIZE=2000000"])
+        assert code == 552
+        assert reply.startswith(b"5.3.4")
+        client.rset()
+        # A client that does not declare the size is stopped when the data passes the limit.
+        assert client.mail("a@example.com")[0] == 250
+        assert client.rcpt("x@0991234.fax")[0] == 250
+        big = a_mail("x@0991234.fax", body="x" * 70 + "\n")
+        big.set_content(("y" * 76 + "\n") * 20000)
+        code, _ = client.data(big.as_bytes(policy=email.policy.SMTP))
+        assert code == 552
+    assert daemon.submissions() == []
+    assert list(spool.incoming.iterdir()) == []
+
+
+def test_sigterm_stops_cleanly(spool: Spool, smtpfaxd_factory: MakeDaemon) -> None:
+    daemon = smtpfaxd_factory(spool)
+    assert daemon.stop() == 0
+    assert "stopping" in daemon.log()
+
+
+def exact_mail(size: int) -> bytes:
+    """A mail of exactly `size` bytes on the wire (CRLF lines)."""
+    head = b"From: a@example.com\r\nTo: x@0991234.fax\r\nSubject: big\r\n\r\n"
+    line = b"z" * 76 + b"\r\n"
+    body_size = size - len(head)
+    full, rest = divmod(body_size, len(line))
+    tail = b"y" * (rest - 2) + b"\r\n" if rest >= 2 else b""
+    data = head + line * full + tail
+    return data + b"\r\n" * ((size - len(data)) // 2)
+
+
+def send_raw(port: int, data: bytes) -> tuple[int, bytes]:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo("client.example.com")
+        client.mail("a@example.com")
+        client.rcpt("x@0991234.fax")
+        return client.data(data)
+
+
+def test_full_disk_answers_452_leaves_nothing_and_recovers(
+    tmp_path: Path, smtpfaxd_factory: MakeDaemon
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=True)
+    try:
+        spool = Spool(disk / "spool")
+        spool.ensure()
+        daemon = smtpfaxd_factory(spool, smtp_minfree="0", smtp_maxsize="16")
+
+        # A mail that just fits the free space passes the free-space check, but with the
+        # Received: line the gateway adds it does not fit: the write itself hits ENOSPC.
+        fitting = exact_mail(shutil.disk_usage(spool.incoming).free - 60)
+        code, reply = send_raw(daemon.port, fitting)
+        assert (code, reply[:5]) == (452, b"4.3.1")
+        assert "not stored, no room" in daemon.log()
+        # A mail clearly bigger than the free space is refused before anything is written.
+        code, reply = send_raw(daemon.port, exact_mail(5_400_000))
+        assert (code, reply[:5]) == (452, b"4.3.1")
+        assert "the spool is nearly full" in daemon.log()
+        assert daemon.submissions() == []
+        assert list(spool.incoming.iterdir()) == []
+        assert [p.name for p in spool.tmp.iterdir()] == []  # no temp file left behind
+
+        subprocess.run(["mount", "-o", "remount,size=32m", str(disk)], check=True)
+        code, _ = send_raw(daemon.port, exact_mail(5_400_000))
+        assert code == 250
+        (row,) = daemon.submissions()
+        assert (spool.incoming / str(row["path"])).stat().st_size > 5_400_000
+
+        # Disk low but not full: the reserve refuses at MAIL FROM already, before any data.
+        daemon.stop()
+        low = smtpfaxd_factory(spool, smtp_minfree="64")
+        with smtplib.SMTP("127.0.0.1", low.port, timeout=30) as client:
+            client.ehlo("client.example.com")
+            code, reply = client.mail("a@example.com")
+        assert (code, reply[:5]) == (452, b"4.3.1")
+        low.stop()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
