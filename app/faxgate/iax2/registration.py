@@ -160,7 +160,8 @@ class RegistrationClient:
         elif frame.is_iax(IaxSubclass.REGACK):
             outputs += self._on_regack(frame, now)
         elif frame.is_iax(IaxSubclass.REGREJ, IaxSubclass.INVAL):
-            reason = frame.ies.text(IeType.CAUSE) or "the server refused the registration"
+            cause = frame.ies.text(IeType.CAUSE)
+            reason = "the server refused the registration" + (f" ({cause})" if cause else "")
             outputs += self._failed(reason, now)
         return outputs
 
