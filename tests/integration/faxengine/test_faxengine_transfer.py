@@ -13,6 +13,7 @@ from faxgate.faxengine import (
     Codec,
     FaxTerminal,
     LineModel,
+    LoopbackResult,
     Outcome,
     PageReport,
     check_sendable,
@@ -308,3 +309,28 @@ def test_a_voice_answering_is_no_fax(documents: dict[str, Path]) -> None:
     assert report.retryable
     assert report.pages == 0
     assert report.remote_ident == ""
+
+
+def _first_success(document: Path, tmp_path: Path, ecm: bool) -> tuple[Path, LoopbackResult]:
+    for seed in range(10):
+        received = tmp_path / f"received-{ecm}-{seed}.tif"
+        result = transfer(document, received, ecm=ecm, line=LineModel(drop_rate=0.005, seed=seed))
+        if result.succeeded:
+            return received, result
+    pytest.fail("no transfer over a 0.5 % lossy line completed in 10 tries")
+
+
+def test_ecm_repairs_lost_frames(documents: dict[str, Path], tmp_path: Path) -> None:
+    received, result = _first_success(documents["fine_g4_3"], tmp_path, ecm=True)
+    assert result.frames_dropped > 0
+    assert sum(page.ecm_retries for page in result.receiver.page_reports) > 0
+    assert all(page.bad_rows == 0 for page in result.receiver.page_reports)
+    assert pages_equal(documents["fine_g4_3"], received) == [True] * 3
+
+
+def test_without_ecm_lost_frames_leave_bad_rows(documents: dict[str, Path], tmp_path: Path) -> None:
+    received, result = _first_success(documents["fine_g4_3"], tmp_path, ecm=False)
+    damaged = [page.bad_rows > 0 for page in result.receiver.page_reports]
+    assert any(damaged)
+    # The comparison sees exactly the pages the receiver reported damaged.
+    assert pages_equal(documents["fine_g4_3"], received) == [not bad for bad in damaged]
