@@ -28,9 +28,6 @@ from PIL import Image
 from faxgate.faxengine.codes import (
     FRAME_SAMPLES,
     SAMPLE_RATE,
-    SPAN_LOG_SHOW_PROTOCOL,
-    SPAN_LOG_SHOW_SEVERITY,
-    SPAN_LOG_SHOW_TAG,
     Compression,
     ImageSize,
     Modem,
@@ -40,7 +37,6 @@ from faxgate.faxengine.codes import (
 )
 from faxgate.faxengine.library import (
     FaxEngineError,
-    MessageHandler,
     PhaseBHandler,
     PhaseDHandler,
     PhaseEHandler,
@@ -50,6 +46,7 @@ from faxgate.faxengine.library import (
 )
 from faxgate.faxengine.outcomes import classify_completion
 from faxgate.faxengine.reports import CallReport, PageReport, Role
+from faxgate.faxengine.spanlog import route_span_logs
 
 LOGGER_NAME = "faxengine"
 MAX_IDENT_LENGTH = 20  # T30_MAX_IDENT_LEN
@@ -72,33 +69,6 @@ A4_WIDTH_ANY_LENGTH = (
 
 Samples = npt.NDArray[np.int16]
 SampleInput = bytes | bytearray | memoryview | Samples
-
-# spandsp severity -> Python logging level. spandsp says WARNING for routine events of a good
-# call ("ECM carrier not found"), and every call's real result is in its CallReport, so its lines
-# stay below WARNING unless spandsp itself calls them errors. FLOW is what a session log shows.
-_PYTHON_LEVELS: dict[int, int] = {
-    SpanLogLevel.ERROR: logging.WARNING,
-    SpanLogLevel.WARNING: logging.INFO,
-    SpanLogLevel.PROTOCOL_ERROR: logging.INFO,
-    SpanLogLevel.PROTOCOL_WARNING: logging.DEBUG,
-    SpanLogLevel.FLOW: logging.DEBUG,
-}
-TRACE = 5  # Python level for spandsp's FLOW_2 and more detailed lines
-
-
-def _python_level(span_level: int) -> int:
-    return _PYTHON_LEVELS.get(span_level, TRACE)
-
-
-def _span_level_for(logger: logging.Logger) -> SpanLogLevel:
-    """The most detailed spandsp level whose lines `logger` would actually emit."""
-    if logger.isEnabledFor(TRACE):
-        return SpanLogLevel.FLOW_2
-    if logger.isEnabledFor(logging.DEBUG):
-        return SpanLogLevel.FLOW
-    if logger.isEnabledFor(logging.INFO):
-        return SpanLogLevel.PROTOCOL_ERROR
-    return SpanLogLevel.ERROR
 
 
 def _ident_bytes(value: str, what: str, limit: int) -> bytes:
@@ -193,7 +163,7 @@ class FaxTerminal:
         try:
             self._t30 = self._lib.fax_get_t30_state(state)
             self._keep_alive: list[Any] = []  # C holds pointers to these: they must outlive it
-            self._setup_logging(log_tag, span_log_level)
+            self._setup_logging(span_log_level)
             self._lib.fax_set_transmit_on_idle(state, 1)
             self._lib.fax_set_tep_mode(state, 1 if tep else 0)
             self._setup_t30(ident_c, header_c, header_timezone, ecm, modems, compressions)
@@ -241,28 +211,18 @@ class FaxTerminal:
         """A terminal that receives pages into `out_tiff_path` (the answering side by default)."""
         return cls(Role.RECEIVER, out_tiff_path, ident=ident, calling=calling, ecm=ecm, **options)
 
-    def _setup_logging(self, log_tag: str | None, span_log_level: SpanLogLevel | None) -> None:
+    def _setup_logging(self, span_log_level: SpanLogLevel | None) -> None:
         assert self._state is not None
-        level = span_log_level if span_log_level is not None else _span_level_for(self._logger)
-        tag = self.log_tag.encode("ascii", "replace")
-        tag_buffer = ctypes.create_string_buffer(tag)  # span_log_set_tag keeps the pointer
-        logger = self._logger
-
-        def forward(span_level: int, text: bytes | None) -> None:
-            if text:
-                message = text.decode("latin-1").rstrip("\n")
-                logger.log(_python_level(span_level), "%s", message)
-
-        handler = MessageHandler(forward)
-        self._keep_alive += [tag_buffer, handler]
-        flags = SPAN_LOG_SHOW_TAG | SPAN_LOG_SHOW_PROTOCOL | SPAN_LOG_SHOW_SEVERITY
-        for logging_state in (
-            self._lib.fax_get_logging_state(self._state),
-            self._lib.t30_get_logging_state(self._t30),
-        ):
-            self._lib.span_log_set_message_handler(logging_state, handler)
-            self._lib.span_log_set_tag(logging_state, tag_buffer)
-            self._lib.span_log_set_level(logging_state, flags | int(level))
+        self._keep_alive += route_span_logs(
+            self._lib,
+            (
+                self._lib.fax_get_logging_state(self._state),
+                self._lib.t30_get_logging_state(self._t30),
+            ),
+            self._logger,
+            self.log_tag,
+            span_log_level,
+        )
 
     def _setup_t30(
         self,
