@@ -9,6 +9,7 @@ from typing import Any
 import falcon
 
 from faxgate.errors import FaxgateError, NotFoundError
+from faxgate.faxadmin import apiv1
 from faxgate.faxadmin.context import AdminConfig, AdminState
 from faxgate.faxadmin.middleware import AccessMiddleware, wants_json
 from faxgate.faxadmin.resources import (
@@ -123,6 +124,7 @@ def create_app(config: AdminConfig) -> falcon.App[falcon.Request, falcon.Respons
     app.add_route("/users", people.UsersResource(state, renderer))
     app.add_route("/users/{name}/{action}", people.UserActionResource(state))
     app.add_route("/account", people.AccountResource(state, renderer))
+    apiv1.add_routes(app, state)
     return app
 
 
