@@ -11,6 +11,7 @@ ARG BASE_IMAGE=debian:bookworm-slim
 # --- build stage: the app and its locked dependencies in a virtualenv ------------------------
 FROM ${BASE_IMAGE} AS build
 ARG APT_OPTIONS=""
+ENV DEBIAN_FRONTEND=noninteractive
 ARG EXTRA_CA_CERTS=""
 RUN apt-get ${APT_OPTIONS} update \
  && apt-get ${APT_OPTIONS} install -y --no-install-recommends python3 python3-venv ca-certificates \
@@ -32,12 +33,14 @@ RUN /opt/faxgate/bin/pip install -q --no-deps /src
 # --- final stage ------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
 ARG APT_OPTIONS=""
+ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get ${APT_OPTIONS} update \
  && apt-get ${APT_OPTIONS} install -y --no-install-recommends \
       python3 libspandsp2 ghostscript libtiff-tools fonts-dejavu-core libcap2-bin tini \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/*
-RUN groupadd --system fax && useradd --system --gid fax --home-dir /var/spool/hylafax \
-      --no-create-home --shell /usr/sbin/nologin fax
+# Debian already has the group fax (gid 21, HylaFAX's); the user is ours.
+RUN useradd --system --gid fax --home-dir /var/spool/hylafax --no-create-home \
+      --shell /usr/sbin/nologin fax
 COPY --from=build /opt/faxgate /opt/faxgate
 # Bind 25/631/80 as the unprivileged fax user: the capability, not root.
 RUN setcap cap_net_bind_service=+ep "$(readlink -f /opt/faxgate/bin/python3)"

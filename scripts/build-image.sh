@@ -21,8 +21,16 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
 fi
 
 [ -f requirements.lock ] || make lock
-docker build -q -t "$IMAGE" \
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+started=$(date +%s)
+if ! docker build -t "$IMAGE" \
     --build-arg "APT_OPTIONS=$apt_options" \
     --build-arg "EXTRA_CA_CERTS=$extra_ca" \
-    . >/dev/null
+    . >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "image build failed" >&2
+    exit 1
+fi
+echo "image build took $(( $(date +%s) - started )) s"
 echo "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"

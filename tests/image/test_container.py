@@ -1,0 +1,243 @@
+"""The appliance image from inside (testinfra, docker backend) and from the host.
+
+The image runs with a fresh volume and its ports published on 127.0.0.1 only. Run by
+`make test-image` (which builds the image first); `make test` leaves this folder out.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import testinfra
+
+IMAGE = os.environ.get("FAXGATE_IMAGE", "faxgate:latest")
+ADMIN_PASSWORD = "image-test-password"
+
+
+def docker(*args: str, timeout: float = 120) -> str:
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=True
+    )
+    return done.stdout.strip()
+
+
+@dataclass
+class Appliance:
+    name: str
+    volume: str
+    ports: dict[str, int]  # "25/tcp" → host port on 127.0.0.1
+    started: float
+
+    @property
+    def host(self) -> testinfra.host.Host:
+        return testinfra.get_host(f"docker://{self.name}")
+
+    def health(self) -> str:
+        return docker("inspect", "-f", "{{.State.Health.Status}}", self.name)
+
+    def wait_healthy(self, timeout: float = 90) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.health() == "healthy":
+                return time.monotonic()
+            time.sleep(0.5)
+        logs = subprocess.run(
+            ["docker", "logs", "--tail", "80", self.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        raise AssertionError(f"not healthy: {self.health()}\n{logs.stdout}{logs.stderr}")
+
+
+def published_ports(name: str) -> dict[str, int]:
+    mapping = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Ports}}", name))
+    return {port: int(binds[0]["HostPort"]) for port, binds in mapping.items() if binds}
+
+
+@pytest.fixture(scope="session")
+def appliance() -> Iterator[Appliance]:
+    try:
+        docker("image", "inspect", IMAGE)
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        pytest.skip(f"image {IMAGE} is not built (make test-image builds it)")
+    suffix = uuid.uuid4().hex[:8]
+    name, volume = f"faxgate-test-{suffix}", f"faxgate-test-{suffix}"
+    docker("volume", "create", volume)
+    started = time.monotonic()
+    docker(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-v",
+        f"{volume}:/var/spool/hylafax",
+        "-e",
+        f"FAXGATE_ADMIN_PASSWORD={ADMIN_PASSWORD}",
+        # published on loopback only, on ports the engine picks
+        "-p",
+        "127.0.0.1::25",
+        "-p",
+        "127.0.0.1::631",
+        "-p",
+        "127.0.0.1::80",
+        "--health-interval",
+        "1s",
+        "--health-start-period",
+        "30s",
+        IMAGE,
+    )
+    running = Appliance(name, volume, published_ports(name), started)
+    try:
+        yield running
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+        subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True, check=False)
+
+
+PROGRAMS = ("iaxmodemd", "faxqueued", "smtpfaxd", "ippfaxd", "faxadmin")
+
+
+def supervisor_states(appliance: Appliance) -> dict[str, str]:
+    out = appliance.host.check_output(
+        "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl --json status"
+    )
+    return {p["name"]: p["state"] for p in json.loads(out)["programs"]}
+
+
+def test_becomes_healthy_quickly(appliance: Appliance) -> None:
+    healthy_at = appliance.wait_healthy()
+    assert healthy_at - appliance.started < 60
+
+
+def test_init_and_supervisord_are_the_process_tree(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    host = appliance.host
+    assert host.check_output("cat /proc/1/comm") == "tini"
+    supervisord = host.process.filter(comm="supervisord")
+    assert len(supervisord) == 1
+    assert supervisord[0].user == "root"
+    assert supervisord[0].ppid == 1
+
+
+def test_every_program_runs_as_fax(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    assert supervisor_states(appliance) == dict.fromkeys(PROGRAMS, "RUNNING")
+    host = appliance.host
+    for program in PROGRAMS:
+        procs = [p for p in host.process.filter(comm="python3") if f"faxgate {program}" in p.args]
+        assert procs, program
+        assert {p.user for p in procs} == {"fax"}, program
+
+
+def test_listeners(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    host = appliance.host
+    for port in (25, 631, 80):
+        assert host.socket(f"tcp://0.0.0.0:{port}").is_listening, port
+    for line in range(4):
+        assert host.socket(f"udp://0.0.0.0:{4570 + line}").is_listening, 4570 + line
+
+
+def test_spool_layout_modes_and_no_world_writable_files(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    host = appliance.host
+    for name in (
+        "sendq",
+        "doneq",
+        "docq",
+        "recvq",
+        "log",
+        "status",
+        "etc",
+        "tmp",
+        "mimetype",
+        "incoming",
+        "outbox",
+        "bad",
+    ):
+        directory = host.file(f"/var/spool/hylafax/{name}")
+        assert directory.is_directory, name
+        assert directory.user == "fax", name
+    assert host.file("/var/spool/hylafax/etc/faxgate.db").mode & 0o007 == 0
+    world_writable = host.check_output(
+        "find / -xdev -perm -0002 -not -type l -not -path '/proc/*' -not -path '/sys/*' "
+        "-not -path '/dev/*' -not \\( -type d -perm -1000 \\) 2>/dev/null || true"
+    )
+    assert world_writable == ""
+
+
+def test_admin_login_page_over_published_port(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    conn = http.client.HTTPConnection("127.0.0.1", appliance.ports["80/tcp"], timeout=10)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    assert response.status == 200
+    assert b"password" in response.read().lower()
+
+
+def test_ipp_printer_attributes_over_published_port(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    done = subprocess.run(
+        [
+            "ipptool",
+            "-tv",
+            f"ipp://127.0.0.1:{appliance.ports['631/tcp']}/printers/sendfax",
+            "get-printer-attributes.test",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "printer-name" in done.stdout
+
+
+def test_killed_program_is_restarted(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    host = appliance.host
+    before = [p.pid for p in host.process.filter(comm="python3") if "faxgate faxqueued" in p.args]
+    assert before
+    host.run(f"kill -9 {before[0]}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        after = [
+            p.pid for p in host.process.filter(comm="python3") if "faxgate faxqueued" in p.args
+        ]
+        if (
+            after
+            and after[0] != before[0]
+            and supervisor_states(appliance)["faxqueued"] == "RUNNING"
+        ):
+            return
+        time.sleep(0.5)
+    pytest.fail("faxqueued was not restarted after kill -9")
+
+
+def test_stop_and_start_keep_the_spool(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    host = appliance.host
+    host.check_output(
+        "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl "
+        "devices add 100 --email test@example.com"
+    )
+    started = time.monotonic()
+    docker("stop", appliance.name, timeout=60)
+    assert time.monotonic() - started < 10  # SIGTERM stopped everything within Docker's grace
+    assert docker("inspect", "-f", "{{.State.ExitCode}}", appliance.name) == "0"
+    docker("start", appliance.name)
+    appliance.ports.update(published_ports(appliance.name))
+    appliance.wait_healthy()
+    listed = host.check_output(
+        "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl --json devices list"
+    )
+    assert '"100"' in listed
