@@ -294,17 +294,23 @@ class FaxTerminal:
         raw: bytes | None = self._lib.t30_get_rx_ident(self._t30)
         return raw.decode("latin-1").strip() if raw else ""
 
-    def _handle_phase_b(self, _frame_type: int) -> None:
+    def _frame_name(self, frame_type: int) -> str:
+        name: bytes | None = self._lib.t30_frametype(frame_type & 0xFF)
+        return name.decode("ascii", "replace") if name else f"0x{frame_type:02x}"
+
+    def _handle_phase_b(self, frame_type: int) -> None:
         if self._phase_b_samples is None:
             self._phase_b_samples = self._line_samples
         ident = self._read_remote_ident()
         if ident != self._remote_ident:
             self._remote_ident = ident
-            self._logger.info("%s: remote ident %r", self.log_tag, ident)
+            self._logger.info(
+                "%s: remote ident %r (%s)", self.log_tag, ident, self._frame_name(frame_type)
+            )
             if self._on_remote_ident is not None:
                 self._on_remote_ident(ident)
 
-    def _handle_phase_d(self, _frame_type: int) -> None:
+    def _handle_phase_d(self, frame_type: int) -> None:
         # Per-page figures must be read here: after phase E spandsp resets length and size.
         page = PageReport.from_stats(self.role, self._stats(), self._line_samples)
         if self._header_template is not None and "{page" in self._header_template:
@@ -315,9 +321,10 @@ class FaxTerminal:
             return  # phase D repeats for a page that was not confirmed (RTN / retrain)
         self._pages.append(page)
         self._logger.info(
-            "%s: page %d done: %d bit/s, ECM %s, %s, %s, %d rows",
+            "%s: page %d done (%s): %d bit/s, ECM %s, %s, %s, %d rows",
             self.log_tag,
             page.page,
+            self._frame_name(frame_type),
             page.bit_rate,
             "on" if page.ecm else "off",
             page.resolution,

@@ -268,7 +268,12 @@ def test_spandsp_log_lines_reach_python_logging(
     # spandsp's T.30 trace, tagged per terminal, and faxgate's own per-page lines.
     assert any("loopback-sender" in m and "DCS" in m for m in messages)
     assert any("loopback-receiver" in m and "DIS" in m for m in messages)
-    assert any(m.startswith("loopback-receiver: page 1 done: 14400 bit/s") for m in messages)
+    assert "loopback-receiver: page 1 done (EOP): 14400 bit/s, ECM on, fine, MMR, 2292 rows" in (
+        messages
+    )
+    assert "loopback-sender: page 1 done (MCF): 14400 bit/s, ECM on, fine, MMR, 2292 rows" in (
+        messages
+    )
     assert sum("call ended: OK" in m for m in messages) == 2
 
 
