@@ -339,3 +339,32 @@ def test_without_ecm_lost_frames_leave_bad_rows(documents: dict[str, Path], tmp_
     assert any(damaged)
     # The comparison sees exactly the pages the receiver reported damaged.
     assert pages_equal(documents["fine_g4_3"], received) == [not bad for bad in damaged]
+
+
+def test_interleaved_calls_do_not_mix(documents: dict[str, Path], tmp_path: Path) -> None:
+    # Like a daemon serving several lines from one loop: every terminal keeps its own state,
+    # callbacks and log tag.
+    names = ["fine_g4_1", "fine_g4_3", "normal_g3_2", "fine_g3_3"]
+    pairs = [
+        (
+            FaxTerminal.sender(documents[name], f"S{i}", log_tag=f"line{i}-tx"),
+            FaxTerminal.receiver(tmp_path / f"in{i}.tif", f"R{i}", log_tag=f"line{i}-rx"),
+        )
+        for i, name in enumerate(names)
+    ]
+    try:
+        for _ in range(30_000):
+            for sender, receiver in pairs:
+                receiver.rx(sender.tx())
+                sender.rx(receiver.tx())
+            if all(s.finished and r.finished for s, r in pairs):
+                break
+        for i, (name, (sender, receiver)) in enumerate(zip(names, pairs, strict=True)):
+            assert sender.result().succeeded
+            assert receiver.result().succeeded
+            assert (sender.remote_ident, receiver.remote_ident) == (f"R{i}", f"S{i}")
+            assert all(pages_equal(documents[name], tmp_path / f"in{i}.tif"))
+    finally:
+        for sender, receiver in pairs:
+            sender.close()
+            receiver.close()
