@@ -9,6 +9,7 @@ macOS, and Windows' IPP class driver (Mopria attributes).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from faxgate.ipp.codec import Attribute, Collection, IntRange, Resolution, Value
@@ -36,6 +37,7 @@ SUPPORTED_OPERATIONS: tuple[Operation, ...] = (
     Operation.GET_PRINTER_ATTRIBUTES,
     Operation.CANCEL_MY_JOBS,
     Operation.CLOSE_JOB,
+    Operation.IDENTIFY_PRINTER,
 )
 
 IPP_VERSIONS: tuple[str, ...] = ("1.0", "1.1", "2.0")
@@ -47,6 +49,8 @@ MEDIA_SIZES: tuple[tuple[str, int, int], ...] = (
 )
 MARGIN = 423  # 4.23 mm: zero margins made CUPS turn A4 jobs into Letter
 FAX_RESOLUTIONS: tuple[Resolution, ...] = (Resolution(204, 98), Resolution(204, 196))
+# PWG raster input is scaled to fax resolution; these are the square resolutions clients render at.
+RASTER_RESOLUTIONS: tuple[Resolution, ...] = (Resolution(150, 150), Resolution(300, 300))
 
 # Printer attributes that the requested-attributes group "job-template" names (RFC 8011 5.2).
 JOB_TEMPLATE_PREFIXES: tuple[str, ...] = (
@@ -74,6 +78,10 @@ class PrinterDescription:
     accepting: bool = True
     state: PrinterState = PrinterState.IDLE
     natural_language: str = "en"
+    now: dt.datetime | None = None  # printer-current-time; None: unknown
+    started: dt.datetime | None = None  # state and config change date-time
+    icon_uris: tuple[str, ...] = ()
+    spool_free_percent: int = 100  # reported as the printer's one "supply"
 
 
 def is_job_template(name: str) -> bool:
@@ -106,6 +114,12 @@ def media_col(keyword: str, x: int, y: int) -> Collection:
             Attribute.of("media-type", T.KEYWORD, "stationery"),
         )
     )
+
+
+def _date(name: str, moment: dt.datetime | None) -> Attribute:
+    if moment is None:
+        return Attribute.of(name, T.UNKNOWN, None)
+    return Attribute.of(name, T.DATE_TIME, moment)
 
 
 def _collections(name: str, items: list[Collection]) -> Attribute:
@@ -198,10 +212,32 @@ def printer_attributes(description: PrinterDescription) -> list[Attribute]:
             "job-priority",
         ),
         a("printer-get-attributes-supported", T.KEYWORD, "document-format"),
-        a("printer-current-time", T.UNKNOWN, None),
+        _date("printer-current-time", d.now),
+        _date("printer-state-change-date-time", d.started),
+        _date("printer-config-change-date-time", d.started),
+        a("printer-icons", T.URI, *d.icon_uris)
+        if d.icon_uris
+        else a("printer-icons", T.NO_VALUE, None),
+        a("preferred-attributes-supported", T.BOOLEAN, False),
+        a("overrides-supported", T.KEYWORD, "document-number", "pages"),
+        a("identify-actions-default", T.KEYWORD, "display"),
+        a("print-rendering-intent-default", T.KEYWORD, "auto"),
+        a("print-rendering-intent-supported", T.KEYWORD, "auto"),
+        # A fax has no toner: the one "supply" is the spool's free disk space, which is what
+        # runs out and stops jobs being accepted.
+        a(
+            "printer-supply",
+            T.OCTET_STRING,
+            (
+                "index=1;class=receptacleThatIsFilled;type=other;unit=percent;maxcapacity=100;"
+                f"level={max(0, min(100, d.spool_free_percent))};"
+            ).encode(),
+        ),
+        a("printer-supply-description", T.TEXT, "Free space in the fax spool"),
+        a("printer-supply-info-uri", T.URI, d.more_info),
         a("identify-actions-supported", T.KEYWORD, "display"),
         a("landscape-orientation-requested-preferred", T.ENUM, 4),
-        a("pwg-raster-document-resolution-supported", T.RESOLUTION, *FAX_RESOLUTIONS),
+        a("pwg-raster-document-resolution-supported", T.RESOLUTION, *RASTER_RESOLUTIONS),
         a("pwg-raster-document-sheet-back", T.KEYWORD, "normal"),
         a("pwg-raster-document-type-supported", T.KEYWORD, "black_1", "sgray_8"),
         a("job-password-encryption-supported", T.KEYWORD, "none"),
@@ -251,7 +287,7 @@ def printer_attributes(description: PrinterDescription) -> list[Attribute]:
         a("orientation-requested-supported", T.ENUM, 3, 4),
         a("output-bin-default", T.KEYWORD, "face-up"),
         a("output-bin-supported", T.KEYWORD, "face-up"),
-        a("page-ranges-supported", T.BOOLEAN, False),
+        a("page-ranges-supported", T.BOOLEAN, True),
         a("print-color-mode-default", T.KEYWORD, "monochrome"),
         a("print-color-mode-supported", T.KEYWORD, "monochrome"),
         a("print-content-optimize-default", T.KEYWORD, "auto"),

@@ -9,7 +9,7 @@ names (`all`, `printer-description`, `job-template`, `job-description`, ...).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -104,7 +104,7 @@ def requested_names(message: Message) -> list[str] | None:
 def select(
     attributes: Iterable[Attribute],
     requested: list[str] | None,
-    groups: dict[str, Callable[[str], bool]],
+    groups: Mapping[str, Callable[[str], bool]],
     default: list[str],
 ) -> list[Attribute]:
     """The attributes `requested` names (or `default` when None), with group names expanded.
