@@ -110,7 +110,8 @@ class Browser:
                 self.cookies[name] = cookie.value
             else:
                 self.cookies.pop(name, None)
-        found = _CSRF.search(result.text) if result.text else None
+        html = "text/html" in (result.headers.get("content-type") or "")
+        found = _CSRF.search(result.text) if html else None
         if found:
             self.csrf = found.group(1)
         return result
