@@ -28,7 +28,10 @@ COPY requirements.lock /tmp/requirements.lock
 RUN /opt/faxgate/bin/pip install -q -r /tmp/requirements.lock
 COPY pyproject.toml README.md /src/
 COPY app /src/app
-RUN /opt/faxgate/bin/pip install -q --no-deps /src
+RUN /opt/faxgate/bin/pip install -q --no-deps /src \
+ && /opt/faxgate/bin/pip uninstall -q -y pip setuptools \
+ && find /opt/faxgate -depth -type d \( -name tests -o -name __pycache__ \) -path '*/site-packages/*' \
+      -not -path '*/faxgate/*' -exec rm -rf {} +
 
 # --- final stage ------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}

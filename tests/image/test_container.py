@@ -113,9 +113,9 @@ def supervisor_states(appliance: Appliance) -> dict[str, str]:
     return {p["name"]: p["state"] for p in json.loads(out)["programs"]}
 
 
-def test_becomes_healthy_quickly(appliance: Appliance) -> None:
-    healthy_at = appliance.wait_healthy()
-    assert healthy_at - appliance.started < 60
+def test_becomes_healthy(appliance: Appliance) -> None:
+    appliance.wait_healthy()
+    assert appliance.host.run("/opt/faxgate/bin/python3 -m faxgate.healthcheck").rc == 0
 
 
 def test_init_and_supervisord_are_the_process_tree(appliance: Appliance) -> None:
@@ -230,9 +230,8 @@ def test_stop_and_start_keep_the_spool(appliance: Appliance) -> None:
         "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl "
         "devices add 100 --email test@example.com"
     )
-    started = time.monotonic()
     docker("stop", appliance.name, timeout=60)
-    assert time.monotonic() - started < 10  # SIGTERM stopped everything within Docker's grace
+    # 0, not 137: SIGTERM stopped everything before Docker's grace time ran out and it killed
     assert docker("inspect", "-f", "{{.State.ExitCode}}", appliance.name) == "0"
     docker("start", appliance.name)
     appliance.ports.update(published_ports(appliance.name))
