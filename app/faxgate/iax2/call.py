@@ -1,8 +1,8 @@
 """One IAX2 call leg as a state machine without I/O.
 
 Outgoing: NEW → [CALLTOKEN → NEW with token] → [AUTHREQ → AUTHREP] → ACCEPT → RINGING → ANSWER
-→ up → HANGUP. Incoming: NEW (the endpoint checked the policy and chose the codec) → ACCEPT →
-RINGING → the application calls `answer()` → ANSWER → up. While up, audio goes out with
+→ up → HANGUP. Incoming: NEW (the endpoint checked the policy and chose the codec) →
+[AUTHREQ → AUTHREP checked] → ACCEPT → RINGING → the application calls `answer()` → ANSWER → up. While up, audio goes out with
 `send_audio` (a full voice frame first, after a codec change and whenever the 16-bit mini-frame
 timestamp wraps) and comes in as `AudioReceived`. PING/PONG and LAGRQ/LAGRP are answered.
 A call whose peer goes silent, never answers or stops acknowledging ends with `CallEnded`.
@@ -11,6 +11,7 @@ A call whose peer goes silent, never answers or stops acknowledging ends with `C
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from enum import Enum
 
@@ -31,6 +32,7 @@ from faxgate.iax2.events import (
     CallAnswered,
     CallEnded,
     CallRinging,
+    Event,
     Output,
     Transmit,
 )
@@ -39,6 +41,7 @@ from faxgate.iax2.ies import IeValue, InformationElements, VersionedValue
 from faxgate.iax2.sequencing import Dialog, RetransmitPolicy
 
 _MINI_WRAP = 0x10000
+_KNOWN_IAX_SUBCLASSES = frozenset(int(subclass) for subclass in IaxSubclass)
 
 
 def md5_response(challenge: str, secret: str) -> str:
@@ -49,7 +52,7 @@ def md5_response(challenge: str, secret: str) -> str:
 
 class CallState(Enum):
     DIALLING = "dialling"  # NEW sent, waiting for ACCEPT/AUTHREQ/CALLTOKEN/REJECT
-    AUTHENTICATING = "authenticating"  # AUTHREP sent
+    AUTHENTICATING = "authenticating"  # outgoing: AUTHREP sent; incoming: AUTHREQ sent
     ACCEPTED = "accepted"  # ACCEPT sent or received, no ringing yet
     RINGING = "ringing"
     UP = "up"
@@ -111,6 +114,8 @@ class Call:
         self.last_heard = now
         self.end_reason: CallEnded | None = None
         self._request: DialRequest | None = None
+        self._announce: Event | None = None
+        self._expected_md5: str | None = None
         self._tokens_tried = 0
         self._tx_voice_timestamp: int | None = None
         self._tx_voice_format: int | None = None
@@ -159,19 +164,58 @@ class Call:
         media_format: int,
         now: float,
         *,
+        announce: Event | None = None,
+        challenge: str = "",
+        secret: str | None = None,
         timers: CallTimers | None = None,
         policy: RetransmitPolicy | None = None,
     ) -> tuple[Call, list[Output]]:
-        """Accept a NEW the endpoint has already let in: ACCEPT and RINGING go out."""
+        """Take in a NEW the endpoint has already admitted.
+
+        Without `secret`: ACCEPT and RINGING go out at once. With it, the caller is first
+        challenged (AUTHREQ with `challenge`) and accepted only if its AUTHREP proves the secret.
+        `announce` (the endpoint's `IncomingCall`) is emitted when the call is accepted.
+        """
         call = cls(local_call, peer, now, outgoing=False, timers=timers, policy=policy)
         received = call.dialog.receive(new, now)
         call.media_format = media_format
+        call._announce = announce
         outputs: list[Output] = list(received.outputs)
-        accept = InformationElements.build((IeType.FORMAT, media_format))
-        outputs.append(call.dialog.send_iax(IaxSubclass.ACCEPT, now, accept))
-        outputs.append(call.dialog.send(FrameType.CONTROL, ControlSubclass.RINGING, now))
-        call.state = CallState.RINGING
+        if secret is None:
+            return call, outputs + call._accept_incoming(now)
+        call._expected_md5 = md5_response(challenge, secret)
+        call.state = CallState.AUTHENTICATING
+        ies = InformationElements.build(
+            (IeType.AUTHMETHODS, int(AuthMethod.MD5)),
+            (IeType.CHALLENGE, challenge),
+            (IeType.USERNAME, new.ies.text(IeType.USERNAME)),
+        )
+        outputs.append(call.dialog.send_iax(IaxSubclass.AUTHREQ, now, ies))
         return call, outputs
+
+    def _accept_incoming(self, now: float) -> list[Output]:
+        assert self.media_format is not None
+        accept = InformationElements.build((IeType.FORMAT, self.media_format))
+        outputs: list[Output] = [self.dialog.send_iax(IaxSubclass.ACCEPT, now, accept)]
+        outputs.append(self.dialog.send(FrameType.CONTROL, ControlSubclass.RINGING, now))
+        self.state = CallState.RINGING
+        if self._announce is not None:
+            outputs.append(self._announce)
+        return outputs
+
+    def _on_authrep(self, frame: FullFrame, now: float) -> list[Output]:
+        expected = self._expected_md5
+        if self.outgoing or self.state is not CallState.AUTHENTICATING or expected is None:
+            return [self.dialog.ack(frame)]
+        answer = frame.ies.text(IeType.MD5_RESULT).lower()
+        if hmac.compare_digest(answer.encode(), expected.encode()):
+            return self._accept_incoming(now)
+        reason, cause = "authentication failed", CauseCode.FACILITY_REJECTED
+        ies = InformationElements.build((IeType.CAUSE, reason), (IeType.CAUSECODE, cause))
+        outputs: list[Output] = [self.dialog.send_iax(IaxSubclass.REJECT, now, ies)]
+        self.state = CallState.HANGING_UP
+        self.end_reason = CallEnded(self.call_id, reason, cause, remote=False)
+        return outputs
 
     @classmethod
     def rejected(
@@ -342,8 +386,13 @@ class Call:
             if 0 <= elapsed < 60_000:
                 self.dialog.measured_round_trip(elapsed / 1000)
             return []
-        if subclass in (IaxSubclass.NEW, IaxSubclass.AUTHREP, IaxSubclass.POKE):
+        if subclass == IaxSubclass.AUTHREP:
+            return self._on_authrep(frame, now)
+        if subclass in (IaxSubclass.NEW, IaxSubclass.POKE):
             return [self.dialog.ack(frame)]
+        if subclass not in _KNOWN_IAX_SUBCLASSES:  # RFC 5456 6.9.5: say we do not know it
+            unknown = InformationElements.build((IeType.IAX_UNKNOWN, subclass & 0xFF))
+            return [self.dialog.send_iax(IaxSubclass.UNSUPPORT, now, unknown)]
         return []
 
     def _on_authreq(self, frame: FullFrame, now: float) -> list[Output]:

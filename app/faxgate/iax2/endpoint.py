@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import random
 import secrets
 from collections import Counter
@@ -34,6 +35,8 @@ from faxgate.iax2.frames import FullFrame, MiniFrame, parse_frame
 from faxgate.iax2.ies import InformationElements
 from faxgate.iax2.registration import Registrar, RegistrationClient, RetryBackoff
 from faxgate.iax2.sequencing import RetransmitPolicy
+
+_log = logging.getLogger("faxgate.iax2")
 
 CALLTOKEN_LIFETIME = 10.0  # seconds a call token we issued stays valid
 
@@ -94,6 +97,7 @@ class Admission:
     accept: bool
     reason: str = ""
     cause_code: int = CauseCode.CALL_REJECTED
+    secret: str | None = None  # if set, the caller must prove it with MD5 before ACCEPT
 
 
 def accept_all(request: CallRequest) -> Admission:
@@ -123,6 +127,7 @@ class Endpoint:
         registrar: Callable[[CallNumbers], Registrar] | None = None,
         rng: random.Random | None = None,
         token_key: bytes | None = None,
+        challenge_factory: Callable[[], str] | None = None,
     ) -> None:
         self.config = config or EndpointConfig()
         self.numbers = CallNumbers(rng)
@@ -133,11 +138,20 @@ class Endpoint:
         self.stats: Counter[str] = Counter()
         self._by_remote: dict[tuple[Address, int], int] = {}
         self._token_key = token_key or secrets.token_bytes(16)
+        self._challenge_factory = challenge_factory or (lambda: str(secrets.randbelow(10**9)))
 
     # -- input -----------------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, address: Address, now: float) -> list[Output]:
         """Handle one UDP datagram; never raises for anything the peer sent."""
+        try:
+            return self._datagram(data, address, now)
+        except Exception:  # one datagram must never take a line down; the bug is logged
+            self.stats["internal_error"] += 1
+            _log.exception("IAX2 datagram from %s:%s could not be handled", *address[:2])
+            return []
+
+    def _datagram(self, data: bytes, address: Address, now: float) -> list[Output]:
         try:
             frame = parse_frame(data)
         except ValueError:
@@ -239,9 +253,10 @@ class Endpoint:
         else:
             call, outputs = Call.incoming(
                 number, frame, address, int(media_format), now,
+                announce=_incoming_event(number, request, int(media_format)),
+                challenge=self._challenge_factory(), secret=admission.secret,
                 timers=self.config.timers, policy=self.config.retransmit,
             )  # fmt: skip
-            outputs.append(_incoming_event(call, request, int(media_format)))
         self.numbers.assign(number, call)
         self.calls[number] = call
         self._by_remote[(address, frame.source_call)] = number
@@ -382,9 +397,9 @@ class Endpoint:
         return outputs
 
 
-def _incoming_event(call: Call, request: CallRequest, media_format: int) -> Output:
+def _incoming_event(call_id: int, request: CallRequest, media_format: int) -> IncomingCall:
     return IncomingCall(
-        call_id=call.call_id,
+        call_id=call_id,
         peer=request.peer,
         called_number=request.called_number,
         calling_number=request.calling_number,

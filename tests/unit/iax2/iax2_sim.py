@@ -85,6 +85,7 @@ class Network:
                 endpoint = self.endpoints.get(packet.destination)
                 if endpoint is not None:
                     replies = endpoint.datagram_received(packet.data, packet.source, self.now)
+                    assert endpoint.stats["internal_error"] == 0, "the endpoint hit a bug"
                     self.emit(packet.destination, replies)
             for address, endpoint in self.endpoints.items():
                 self.emit(address, endpoint.tick(self.now))
