@@ -32,7 +32,8 @@ def test_token_is_stored_hashed_and_can_be_revoked(
     b = browser("alice")
     token = token_for(b)
     stored = admin.ledger.query_one("SELECT token_hash FROM api_tokens")
-    assert stored is not None and token not in stored["token_hash"]
+    assert stored is not None
+    assert token not in stored["token_hash"]
     auth = {"Authorization": f"Bearer {token}"}
     assert admin.client.simulate_get("/api/v1/jobs", headers=auth).status_code == 200
     token_id = admin.ledger.query_one("SELECT id FROM api_tokens")
@@ -52,7 +53,8 @@ def test_jobs_list_is_scoped_and_paged(admin: Admin, tokens: dict[str, dict[str,
     second = client.simulate_get(
         "/api/v1/jobs", params={"limit": "5", "after": first.json["next"]}, headers=tokens["alice"]
     )
-    assert len(second.json["jobs"]) == 2 and second.json["next"] is None
+    assert len(second.json["jobs"]) == 2
+    assert second.json["next"] is None
     every = client.simulate_get("/api/v1/jobs", params={"limit": "50"}, headers=tokens["admin"])
     assert len(every.json["jobs"]) == 8
 
@@ -64,7 +66,8 @@ def test_job_actions_over_the_api(admin: Admin, tokens: dict[str, dict[str, str]
     result = client.simulate_post(
         f"/api/v1/jobs/{job}/priority", json={"priority": 10}, headers=tokens["alice"]
     )
-    assert result.status_code == 200 and result.json["job"]["priority"] == 10
+    assert result.status_code == 200
+    assert result.json["job"]["priority"] == 10
     assert (
         client.simulate_post(f"/api/v1/jobs/{bobs}/cancel", headers=tokens["alice"]).status_code
         == 404
@@ -85,7 +88,8 @@ def test_submit_a_fax_over_the_api(admin: Admin, tokens: dict[str, dict[str, str
     assert result.status_code == 202
     submission = result.json["submission"]
     state = admin.client.simulate_get(f"/api/v1/submissions/{submission}", headers=tokens["alice"])
-    assert state.json["state"] == "new" and state.json["jobs"] == []
+    assert state.json["state"] == "new"
+    assert state.json["jobs"] == []
     bob = admin.client.simulate_get(f"/api/v1/submissions/{submission}", headers={})
     assert bob.status_code == 401
 
@@ -110,7 +114,8 @@ def test_devices_and_settings_are_for_admins(
         json={"extension": "100", "emails": ["a@example.com"]},
         headers=tokens["admin"],
     )
-    assert created.status_code == 201 and created.json["kind"] == "personal"
+    assert created.status_code == 201
+    assert created.json["kind"] == "personal"
     changed = client.simulate_put(
         "/api/v1/devices/100", json={"format": "tif"}, headers=tokens["admin"]
     )
@@ -124,7 +129,8 @@ def test_devices_and_settings_are_for_admins(
     put = client.simulate_put(
         f"/api/v1/settings/{name}", json={"value": 3}, headers=tokens["admin"]
     )
-    assert put.json["pending"] is True and put.json["value"] == 4
+    assert put.json["pending"] is True
+    assert put.json["value"] == 4
     applied = client.simulate_post("/api/v1/settings/apply", headers=tokens["admin"])
     assert "Applied 1 change(s)" in applied.json["result"]
     assert (

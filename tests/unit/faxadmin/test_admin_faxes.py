@@ -27,7 +27,9 @@ def test_cursor_round_trip_and_damage() -> None:
 def test_dates_are_checked() -> None:
     start = parse_date("2026-01-31")
     end = parse_date("2026-01-31", end_of_day=True)
-    assert start is not None and end is not None and end - start == 86400
+    assert start is not None
+    assert end is not None
+    assert end - start == 86400
     with pytest.raises(FilterError):
         parse_date("31.01.2026")
     with pytest.raises(FilterError):
@@ -96,7 +98,8 @@ def test_received_detail_pages_and_downloads(
     assert "alice@example.com" in detail
     page = b.get(f"/faxes/received/{fax}/page-2.png")
     image = Image.open(io.BytesIO(page.content))
-    assert image.format == "PNG" and image.width == 850
+    assert image.format == "PNG"
+    assert image.width == 850
     thumb = Image.open(io.BytesIO(b.get(f"/faxes/received/{fax}/thumb.png").content))
     assert thumb.width == 200
     # A fine page (196 lpi) keeps its shape: height/width as on paper.
@@ -141,7 +144,8 @@ def test_keyset_pages_do_not_overlap_and_filters_apply(
             break
         after = page.text.split("after=")[1].split('"')[0].replace("&amp;", "&")
         page = b.get("/faxes/sent", after=after.split("&")[0])
-    assert len(seen) == 120 and len(set(seen)) == 120
+    assert len(seen) == 120
+    assert len(set(seen)) == 120
     failed = b.get("/faxes/sent", state="failed").text
     assert failed.count('data-job="') == 40
     one = b.get("/faxes/sent", number="0300007").text
@@ -165,22 +169,26 @@ def test_queue_actions_and_ownership(admin: Admin, browser: Callable[[str], Brow
     bob_job = add_job(admin.ledger, "bob", "0302", "pending")
     alice = browser("alice")
     queue = alice.get("/queue").text
-    assert f'data-job="{alice_job}"' in queue and f'data-job="{bob_job}"' not in queue
+    assert f'data-job="{alice_job}"' in queue
+    assert f'data-job="{bob_job}"' not in queue
     assert alice.post(f"/queue/{bob_job}/cancel").status_code == 404
     alice.get("/queue")
     alice.post(f"/queue/{alice_job}/priority", {"priority": "17"})
     alice.get("/queue")
     alice.post(f"/queue/{alice_job}/suspend")
     row = admin.ledger.query_one("SELECT state, priority FROM jobs WHERE id = ?", (alice_job,))
-    assert row is not None and (row["state"], row["priority"]) == ("suspended", 17)
+    assert row is not None
+    assert (row["state"], row["priority"]) == ("suspended", 17)
     alice.get("/queue")
     alice.post(f"/queue/{alice_job}/resume")
     alice.get("/queue")
     alice.post(f"/queue/{alice_job}/cancel")
     row = admin.ledger.query_one("SELECT state FROM jobs WHERE id = ?", (alice_job,))
-    assert row is not None and row["state"] == "cancelled"
+    assert row is not None
+    assert row["state"] == "cancelled"
     bob_row = admin.ledger.query_one("SELECT state FROM jobs WHERE id = ?", (bob_job,))
-    assert bob_row is not None and bob_row["state"] == "pending"
+    assert bob_row is not None
+    assert bob_row["state"] == "pending"
     alice.get("/queue")
     alice.post(f"/queue/{alice_job}/suspend")
     assert "Not possible" in alice.get("/queue").text
@@ -214,7 +222,8 @@ def test_send_without_a_file_or_with_bad_number_is_refused(
     alice = browser("alice")
     alice.get("/send")
     no_file = alice.post_multipart("/send", {"numbers": "100"}, [])
-    assert no_file.status_code == 400 and "choose at least one file" in no_file.text
+    assert no_file.status_code == 400
+    assert "choose at least one file" in no_file.text
     alice.get("/send")
     bad = alice.post_multipart(
         "/send", {"numbers": "call me"}, [("files", "a.txt", b"x", "text/plain")]
@@ -251,12 +260,14 @@ def test_pending_print_jobs_send_and_delete(
     mine, theirs, other = held("alice", "p1.pdf"), held("bob", "p2.pdf"), held("alice", "p3.pdf")
     alice = browser("alice")
     page = alice.get("/printjobs").text
-    assert f'data-printjob="{mine}"' in page and f'data-printjob="{theirs}"' not in page
+    assert f'data-printjob="{mine}"' in page
+    assert f'data-printjob="{theirs}"' not in page
     assert alice.post(f"/printjobs/{theirs}/delete").status_code == 404
     alice.get("/printjobs")
     alice.post(f"/printjobs/{mine}/send", {"numbers": "100"})
     submission = admin.ledger.query_one("SELECT * FROM submissions")
-    assert submission is not None and submission["owner"] == "alice"
+    assert submission is not None
+    assert submission["owner"] == "alice"
     alice.get("/printjobs")
     alice.post(f"/printjobs/{other}/delete")
     left = [r["id"] for r in admin.ledger.query("SELECT id FROM pending_print_jobs")]

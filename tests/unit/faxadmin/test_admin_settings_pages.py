@@ -82,11 +82,13 @@ def test_system_settings_lists_every_key_and_searches(
     assert "sys.fax.configure.faxprint.priority" not in found
     b.post("/settings/system", {"key": "sys.fax.configure.retention.days", "value": "7"})
     row = admin.ledger.query_one("SELECT value FROM settings_pending")
-    assert row is not None and json.loads(row["value"]) == 7
+    assert row is not None
+    assert json.loads(row["value"]) == 7
     b.get("/settings/system")
     b.post("/settings/system", {"key": "sys.fax.configure.retention.days", "action": "reset"})
     row = admin.ledger.query_one("SELECT value FROM settings_pending")
-    assert row is not None and row["value"] is None
+    assert row is not None
+    assert row["value"] is None
 
 
 def test_test_mail_goes_to_the_outbox(admin: Admin, browser: Callable[[str], Browser]) -> None:
@@ -109,7 +111,7 @@ def test_fax_device_create_edit_delete(admin: Admin, browser: Callable[[str], Br
             "name": "Sales",
             "emails": "a@example.com, b@example.com",
             "format": "tif",
-        },  # fmt: skip
+        },
     )
     assert created.status_code == 303
     listing = b.get("/devices").text
