@@ -462,11 +462,11 @@ class Call:
         if gave_up:
             reason = "the far end stopped acknowledging our messages"
             return outputs + self._end(reason, CauseCode.RECOVERY_ON_TIMER_EXPIRE, remote=False)
-        if self.state is CallState.UP and now - self.last_heard > self.timers.peer_silence:
+        if self.state is CallState.UP and now - self.last_heard >= self.timers.peer_silence:
             seconds = round(self.timers.peer_silence)
             reason = f"lost the far end: no audio or acknowledgement for {seconds} s"
             return outputs + self._send_hangup_once(now, reason, CauseCode.TEMPORARY_FAILURE)
-        if self.state is not CallState.UP and now - self.started > self.timers.answer_timeout:
+        if self.state is not CallState.UP and now - self.started >= self.timers.answer_timeout:
             reason = f"no answer within {round(self.timers.answer_timeout)} s"
             return outputs + self.hangup(now, reason, CauseCode.NO_ANSWER)
         if now >= self._next_ping and self.state in (CallState.RINGING, CallState.UP):
@@ -475,15 +475,18 @@ class Call:
         return outputs
 
     def next_deadline(self) -> float | None:
-        """The earliest time `tick` may have something to do."""
-        if self.state is CallState.ENDED:
-            return None
-        candidates = [self._next_ping, self.last_heard + self.timers.peer_silence]
-        candidates.append(self.started + self.timers.answer_timeout)
+        """The earliest time `tick` may have something to do (None: only on input)."""
+        candidates = []
         retransmit = self.dialog.next_deadline()
         if retransmit is not None:
             candidates.append(retransmit)
-        return min(candidates)
+        if self.state is CallState.UP:
+            candidates.append(self.last_heard + self.timers.peer_silence)
+        elif self.state not in (CallState.HANGING_UP, CallState.ENDED):
+            candidates.append(self.started + self.timers.answer_timeout)
+        if self.state in (CallState.RINGING, CallState.UP):
+            candidates.append(self._next_ping)
+        return min(candidates, default=None)
 
     # -- ending ----------------------------------------------------------------------------
 

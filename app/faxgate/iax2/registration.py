@@ -309,10 +309,13 @@ class Registrar:
     def receive(self, frame: FullFrame, now: float) -> list[Output]:
         """A frame for one of our exchanges (the endpoint checked the call number)."""
         exchange = self._exchanges.get(frame.destination_call)
-        if exchange is None or exchange.done:
-            if exchange is not None:
-                return list(exchange.dialog.receive(frame, now).outputs)
+        if exchange is None:
             return []
+        if exchange.done:  # only the peer's ACK of our REGACK/REGREJ is still expected
+            acks: list[Output] = list(exchange.dialog.receive(frame, now).outputs)
+            if exchange.dialog.unacknowledged == 0:
+                self._close(frame.destination_call)
+            return acks
         received = exchange.dialog.receive(frame, now)
         outputs: list[Output] = list(received.outputs)
         if not received.deliver or not frame.is_iax(IaxSubclass.REGREQ, IaxSubclass.REGREL):
@@ -362,6 +365,10 @@ class Registrar:
             PeerUnregistered(exchange.username, address),
         ]
 
+    def _close(self, number: int) -> None:
+        del self._exchanges[number]
+        self._numbers.release(number)
+
     def tick(self, now: float) -> list[Output]:
         """Retransmit exchanges, close finished ones, expire peers."""
         outputs: list[Output] = []
@@ -370,8 +377,7 @@ class Registrar:
             outputs += retransmits
             finished = exchange.done and exchange.dialog.unacknowledged == 0
             if gave_up or finished:
-                del self._exchanges[number]
-                self._numbers.release(number)
+                self._close(number)
         for username, entry in list(self._peers.items()):
             if entry.expires_at <= now:
                 del self._peers[username]
@@ -384,6 +390,4 @@ class Registrar:
             deadline = exchange.dialog.next_deadline()
             if deadline is not None:
                 candidates.append(deadline)
-            elif exchange.done:
-                candidates.append(exchange.dialog.start)
         return min(candidates, default=None)

@@ -89,6 +89,10 @@ class Network:
                     self.emit(packet.destination, replies)
             for address, endpoint in self.endpoints.items():
                 self.emit(address, endpoint.tick(self.now))
+                deadline = endpoint.next_deadline()
+                assert deadline is None or deadline > self.now, (
+                    "a deadline in the past spins the daemon"
+                )
             if each_step is not None:
                 each_step(self.now)
 
