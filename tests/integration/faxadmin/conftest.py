@@ -1,0 +1,34 @@
+"""Fixtures of the faxadmin integration tests: a real gunicorn faxadmin on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from faxadmin_server import Server, start_faxadmin
+
+from faxgate import users
+from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger
+
+PASSWORD = "integration-pass-1"
+
+
+@dataclass
+class Running:
+    server: Server
+    spool: Spool
+
+
+@pytest.fixture
+def running_admin(tmp_path: Path) -> Iterator[Running]:
+    spool = Spool(tmp_path / "spool")
+    spool.ensure()
+    with Ledger.open(spool.ledger_path) as ledger:
+        users.create(ledger, "admin", PASSWORD, "admin", "test")
+        users.create(ledger, "alice", PASSWORD, "user", "test", email="alice@example.com")
+    server = start_faxadmin(spool, tmp_path / "faxadmin.log")
+    yield Running(server, spool)
+    server.stop()
