@@ -81,7 +81,7 @@ def start_faxadmin(
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-        ],  # fmt: skip
+        ],
         env=env,
         stdout=stream,
         stderr=subprocess.STDOUT,
