@@ -17,6 +17,7 @@ from faxgate.iax2.constants import (
     FrameType,
     IaxSubclass,
     IeType,
+    MediaFormat,
 )
 from faxgate.iax2.ies import InformationElements
 
@@ -105,6 +106,10 @@ class FullFrame:
             raise ValueError("an IAX frame carries information elements, not a payload")
         if self.frame_type != FrameType.IAX and len(self.ies):
             raise ValueError("only IAX frames carry information elements")
+        # A full voice frame names its codec, so its payload can be checked: whole samples only.
+        slinear = self.frame_type == FrameType.VOICE and self.subclass == MediaFormat.SLINEAR
+        if slinear and len(self.payload) % 2:
+            raise ValueError(f"SLINEAR voice payload of odd length {len(self.payload)}")
         if self.frame_type == FrameType.IAX:
             for alternatives in _REQUIRED_IES.get(self.subclass, ()):
                 if not any(kind in self.ies for kind in alternatives):

@@ -88,8 +88,10 @@ class RegistrationClient:
         refresh: int = DEFAULT_REFRESH_SECONDS,
         backoff: RetryBackoff | None = None,
         policy: RetransmitPolicy | None = None,
+        offer_calltoken: bool = True,
     ) -> None:
         self.username = username
+        self.offer_calltoken = offer_calltoken
         self.secret = secret
         self.server = server
         self.refresh = refresh
@@ -103,6 +105,7 @@ class RegistrationClient:
         self._numbers = numbers
         self._dialog: Dialog | None = None
         self._answered_challenge = False
+        self._token: bytes | None = None  # the server's call token for this exchange
 
     @property
     def call_number(self) -> int | None:
@@ -129,6 +132,7 @@ class RegistrationClient:
         dialog.local_call = self._numbers.allocate(self)
         self._dialog = dialog
         self._answered_challenge = False
+        self._token = None
         self.state = state
         self.next_action = None
         return [dialog.send_iax(subclass, now, self._request_ies(subclass, None))]
@@ -139,6 +143,10 @@ class RegistrationClient:
             pairs.append((IeType.MD5_RESULT, md5))
         if subclass == IaxSubclass.REGREQ:
             pairs.append((IeType.REFRESH, self.refresh))
+        if (
+            self.offer_calltoken
+        ):  # Asterisk answers a REGREQ without one with CALLTOKEN or not at all
+            pairs.append((IeType.CALLTOKEN, self._token or b""))
         return InformationElements.build(*pairs)
 
     def _finish_exchange(self) -> None:
@@ -151,6 +159,8 @@ class RegistrationClient:
         dialog = self._dialog
         if dialog is None:
             return []
+        if frame.is_iax(IaxSubclass.CALLTOKEN):
+            return self._on_calltoken(frame, now)
         received = dialog.receive(frame, now)
         outputs: list[Output] = list(received.outputs)
         if not received.deliver:
@@ -165,6 +175,21 @@ class RegistrationClient:
             outputs += self._failed(reason, now)
         return outputs
 
+    def _current_request(self) -> IaxSubclass:
+        if self.state is RegistrationState.RELEASING:
+            return IaxSubclass.REGREL
+        return IaxSubclass.REGREQ
+
+    def _on_calltoken(self, frame: FullFrame, now: float) -> list[Output]:
+        """The server wants its call token back: start the exchange over, once, with it."""
+        token = frame.ies.blob(IeType.CALLTOKEN)
+        if self._dialog is None or not token or self._token is not None:
+            return []
+        self._token = token
+        self._dialog.reset(now)
+        subclass = self._current_request()
+        return [self._dialog.send_iax(subclass, now, self._request_ies(subclass, None))]
+
     def _on_regauth(self, frame: FullFrame, now: float) -> list[Output]:
         assert self._dialog is not None
         methods = frame.ies.number(IeType.AUTHMETHODS, 0) or 0
@@ -173,9 +198,7 @@ class RegistrationClient:
         if not methods & AuthMethod.MD5:
             return self._failed("the server wants an authentication other than MD5", now)
         self._answered_challenge = True
-        subclass = (
-            IaxSubclass.REGREL if self.state is RegistrationState.RELEASING else IaxSubclass.REGREQ
-        )
+        subclass = self._current_request()
         md5 = md5_response(frame.ies.text(IeType.CHALLENGE), self.secret)
         return [self._dialog.send_iax(subclass, now, self._request_ies(subclass, md5))]
 

@@ -129,6 +129,8 @@ def _element_boundaries(data: bytes) -> set[int]:
     if data[0] & 0x80 == 0:
         return set(range(4, len(data) + 1))  # mini frame: opaque media after 4 octets
     frame = FullFrame.parse(data)
+    if frame.frame_type == FrameType.VOICE and frame.subclass == MediaFormat.SLINEAR:
+        return set(range(12, len(data) + 1, 2))  # whole 16-bit samples only
     if frame.frame_type != FrameType.IAX:
         return set(range(12, len(data) + 1))  # media frame: opaque payload after the header
     boundaries, position = {12}, 12

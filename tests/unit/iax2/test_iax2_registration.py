@@ -23,8 +23,8 @@ from faxgate.iax2.events import (
     Unregistered,
 )
 from faxgate.iax2.frames import FullFrame, parse_frame
-from faxgate.iax2.ies import ApparentAddress
-from faxgate.iax2.registration import Registrar, RegistrationState
+from faxgate.iax2.ies import ApparentAddress, InformationElements
+from faxgate.iax2.registration import Registrar, RegistrationClient, RegistrationState
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "iax2"
 LINE = ("127.0.0.1", 4570)
@@ -218,3 +218,20 @@ def test_registrar_exchange_is_closed_after_the_ack() -> None:
     assert len(server.numbers) == 0  # the exchange's call number is free again
     assert not any(f.retransmission for f in full_frames(server.tick(5.0)))
     assert regack.frame_type == FrameType.IAX
+
+
+def test_client_answers_a_call_token_request_like_asterisk_makes() -> None:
+    numbers = CallNumbers(random.Random(1))
+    client = RegistrationClient("line1", "s3cret", SERVER, numbers)
+    (first,) = full_frames(client.start(0.0))
+    assert first.ies.blob(IeType.CALLTOKEN) == b""  # we say we can do call tokens
+    token_reply = FullFrame(
+        1, first.source_call, first.timestamp, 0, 1, FrameType.IAX, IaxSubclass.CALLTOKEN,
+        ies=InformationElements.build((IeType.CALLTOKEN, b"1764189000?4f2a")),
+    )  # fmt: skip
+    (again,) = full_frames(client.receive(token_reply, 0.05))
+    assert again.is_iax(IaxSubclass.REGREQ)
+    assert again.ies.blob(IeType.CALLTOKEN) == b"1764189000?4f2a"
+    assert (again.source_call, again.destination_call, again.oseqno) == (first.source_call, 0, 0)
+    # Only once: a second CALLTOKEN answer is not chased in a loop.
+    assert client.receive(token_reply, 0.1) == []
