@@ -18,18 +18,51 @@ Public API (what faxqueued and the gateways call):
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from faxgate.convert.cache import DocumentCache, document_key
-from faxgate.convert.cover import cover_page
-from faxgate.convert.errors import ConversionLimitError, UnsupportedTypeError
-from faxgate.convert.extract import extract_page_texts
-from faxgate.convert.options import Compression, FaxPageOptions, Resolution
-from faxgate.convert.received import received_fax_to_pdf
-from faxgate.convert.runner import ConvertedDocument, convert_document, find_converter
-from faxgate.convert.sniff import sniff_mime_type
-from faxgate.convert.thumbnail import thumbnail
-from faxgate.convert.tiffio import TiffPageInfo, inspect_tiff, merge_fax_tiffs
+if TYPE_CHECKING:
+    from faxgate.convert.cache import DocumentCache, document_key
+    from faxgate.convert.cover import cover_page
+    from faxgate.convert.errors import ConversionLimitError, UnsupportedTypeError
+    from faxgate.convert.extract import extract_page_texts
+    from faxgate.convert.options import Compression, FaxPageOptions, Resolution
+    from faxgate.convert.previews import thumbnail
+    from faxgate.convert.received import received_fax_to_pdf
+    from faxgate.convert.runner import ConvertedDocument, convert_document, find_converter
+    from faxgate.convert.sniff import sniff_mime_type
+    from faxgate.convert.tiffio import TiffPageInfo, inspect_tiff, merge_fax_tiffs
+
+# Names are imported on first use: the converter processes import submodules of this package
+# and should not pay for the whole API at every start (a fax document is often one page).
+_HOMES = {
+    "DocumentCache": "cache",
+    "document_key": "cache",
+    "cover_page": "cover",
+    "ConversionLimitError": "errors",
+    "UnsupportedTypeError": "errors",
+    "extract_page_texts": "extract",
+    "Compression": "options",
+    "FaxPageOptions": "options",
+    "Resolution": "options",
+    "received_fax_to_pdf": "received",
+    "ConvertedDocument": "runner",
+    "convert_document": "runner",
+    "find_converter": "runner",
+    "sniff_mime_type": "sniff",
+    "thumbnail": "previews",
+    "TiffPageInfo": "tiffio",
+    "inspect_tiff": "tiffio",
+    "merge_fax_tiffs": "tiffio",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'faxgate.convert' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"faxgate.convert.{home}"), name)
 
 
 def to_fax_tiff(pdf: Path, out_tiff: Path, options: FaxPageOptions | None = None) -> int:
@@ -37,11 +70,15 @@ def to_fax_tiff(pdf: Path, out_tiff: Path, options: FaxPageOptions | None = None
 
     Untrusted PDFs go through `convert_document` (a limited subprocess) instead.
     """
-    from faxgate.convert.pdfpages import pdf_page_images
-    from faxgate.convert.tiffio import encode_page, write_fax_tiff
+    import tempfile
+
+    from faxgate.convert.options import FaxPageOptions
+    from faxgate.convert.pdfpages import pdf_fax_pages
+    from faxgate.convert.tiffio import write_fax_tiff
 
     options = options or FaxPageOptions()
-    pages = [encode_page(page, options) for page in pdf_page_images(pdf, options)]
+    with tempfile.TemporaryDirectory(prefix="faxgate-pdf-") as workdir:
+        pages = pdf_fax_pages(pdf, options, Path(workdir))
     write_fax_tiff(pages, out_tiff)
     return len(pages)
 

@@ -121,35 +121,69 @@ def _threshold_lut(level: int) -> list[int]:
     return [255 if value < level else 0 for value in range(256)]
 
 
-def photo_mask(gray: Image.Image) -> Image.Image | None:
-    """A mode "1" mask (1 = photo) of the photo tiles of a grey page, or None if it has none."""
-    # All in Pillow's C code: mark mid-tone pixels, average them per tile (box reduction), and
-    # the tiles whose average exceeds the share are photo. About 2 ms for a fax page.
-    midtones = gray.point(
+def _sample(gray: Image.Image) -> tuple[Image.Image, int]:
+    """Every other pixel of every other row (no averaging, which would invent mid-tones)."""
+    if min(gray.size) < 2 * TILE_PX:
+        return gray, 1
+    size = ((gray.width + 1) // 2, (gray.height + 1) // 2)
+    return gray.resize(size, Image.Resampling.NEAREST), 2
+
+
+def photo_tiles(sample: Image.Image, step: int) -> Image.Image | None:
+    """The tile map (mode "L", 255 = photo) of a sampled grey page, or None if no photo tile.
+
+    One map pixel per `TILE_PX` square of the page. All in Pillow's C code: mark mid-tone
+    pixels, average them per tile (box reduction), keep the tiles above the share.
+    """
+    midtones = sample.point(
         [255 if _MIDTONE_LOW <= value < _MIDTONE_HIGH else 0 for value in range(256)]
     )
-    shares = midtones.reduce(TILE_PX) if min(gray.size) >= TILE_PX else midtones.resize((1, 1))
+    tile = TILE_PX // step
+    if min(sample.size) >= tile:
+        shares = midtones.reduce(tile)
+    else:
+        shares = midtones.resize((1, 1), Image.Resampling.BOX)
     cutoff = round(PHOTO_MIDTONE_SHARE * 255)
     tiles = shares.point([255 if value > cutoff else 0 for value in range(256)])
     if tiles.getbbox() is None:
         return None
     # Grow the photo area by one tile: a photo's edge tiles (a disc's corners) hold fewer
     # mid-tones than its middle but belong to it; thresholding them leaves solid black blocks.
-    grown = tiles.filter(ImageFilter.MaxFilter(3)) if min(tiles.size) >= 3 else tiles
-    return grown.resize(gray.size, Image.Resampling.NEAREST).convert("1")
+    return tiles.filter(ImageFilter.MaxFilter(3)) if min(tiles.size) >= 3 else tiles
+
+
+def photo_mask(gray: Image.Image) -> Image.Image | None:
+    """A page-sized mode "1" mask (1 = photo) of the photo tiles of a grey page, or None."""
+    tiles = photo_tiles(*_sample(gray))
+    if tiles is None:
+        return None
+    full = tiles.resize((tiles.width * TILE_PX, tiles.height * TILE_PX), Image.Resampling.NEAREST)
+    return full.crop((0, 0, gray.width, gray.height)).convert("1")
 
 
 def gray_to_ink(gray: Image.Image) -> Image.Image:
     """A grey page (mode "L", 255 = white) as an ink image: text thresholded, photos dithered."""
     if gray.mode != "L":
         gray = gray.convert("L")
-    level = otsu_threshold(gray.histogram())
-    thresholded = gray.point(_threshold_lut(level), "1")
-    mask = photo_mask(gray)
-    if mask is None:
-        return thresholded
-    dithered = ImageOps.invert(gray.point(_PHOTO_TONE_CURVE)).convert("1")  # Floyd-Steinberg
-    return Image.composite(dithered, thresholded, mask)
+    sample, step = _sample(gray)
+    level = otsu_threshold(sample.histogram())
+    ink = gray.point(_threshold_lut(level), "1")
+    tiles = photo_tiles(sample, step)
+    if tiles is None:
+        return ink
+    # Dither only the box around the photo tiles (often a logo or a picture, not the page).
+    box = tiles.getbbox()
+    assert box is not None
+    left, top = box[0] * TILE_PX, box[1] * TILE_PX
+    right, bottom = min(box[2] * TILE_PX, gray.width), min(box[3] * TILE_PX, gray.height)
+    region = gray.crop((left, top, right, bottom))
+    dithered = ImageOps.invert(region.point(_PHOTO_TONE_CURVE)).convert("1")  # Floyd-Steinberg
+    tile_box = tiles.crop(box)
+    mask = tile_box.resize(
+        (tile_box.width * TILE_PX, tile_box.height * TILE_PX), Image.Resampling.NEAREST
+    ).crop((0, 0, region.width, region.height))
+    ink.paste(dithered, (left, top), mask.convert("1"))
+    return ink
 
 
 def split_long_page(ink: Image.Image, y_dpi: int) -> list[Image.Image]:

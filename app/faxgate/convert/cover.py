@@ -9,13 +9,15 @@ never a document for an external interpreter.
 from __future__ import annotations
 
 import datetime
+import tempfile
 from pathlib import Path
 
+from faxgate.convert.g4 import encode_images
 from faxgate.convert.htmldoc import html_layout
 from faxgate.convert.options import FaxPageOptions
 from faxgate.convert.runner import ConvertedDocument
 from faxgate.convert.textdoc import text_layout
-from faxgate.convert.tiffio import encode_page, write_fax_tiff
+from faxgate.convert.tiffio import write_fax_tiff
 from faxgate.convert.typeset import LayoutItem, Line, Style, columns_for, typeset
 
 LABEL_WIDTH = 11
@@ -70,6 +72,7 @@ def cover_page(
     """Write the cover page (plus body continuation pages) as a fax TIFF at `out_tiff`."""
     options = options or FaxPageOptions()
     layout = cover_layout(subject, sender, recipient_name, number, date, body_text, body_html)
-    pages = [encode_page(page, options) for page in typeset(layout, options)]
+    with tempfile.TemporaryDirectory(prefix="faxgate-cover-") as workdir:
+        pages = encode_images(typeset(layout, options), options, Path(workdir))
     write_fax_tiff(pages, out_tiff)
     return ConvertedDocument(pages=len(pages), path=out_tiff)

@@ -1,33 +1,58 @@
-"""PDF pages to fax pages with PDFium (pypdfium2): fast, in the converter process.
+"""PDF pages to fax pages with PDFium (pypdfium2), in the converter process.
 
-Each page is rendered straight to a grey bitmap at the fax resolution (PDFium scales x and y
-independently, so 204x196 and 204x98 need no resampling), rotated to portrait if it is a
-landscape page, then made bilevel (`bilevel.gray_to_ink`) and coded.
+Each page is rendered straight into a fax-width grey bitmap at the fax resolution (PDFium
+scales x and y independently, so 204x196 and 204x98 need no resampling), turned to portrait if
+it is a landscape page. Text and line art are rendered without anti-aliasing, so a page made
+only of them (no images, no shadings: the common printed letter) is already bilevel and goes
+straight from PDFium's buffer to packed rows to libtiff's coder. Pages with images take the
+careful path (`bilevel.gray_to_ink`: threshold text regions, dither photos). Documents of four
+pages or more are shared between two worker processes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from faxgate.convert.bilevel import gray_to_ink, place_on_fax_width, plan_page, split_long_page
+from faxgate.convert.bilevel import (
+    MAX_PAGE_INCHES,
+    gray_to_ink,
+    place_on_fax_width,
+    plan_page,
+    split_long_page,
+)
 from faxgate.convert.errors import ConversionLimitError
-from faxgate.convert.options import FaxPageOptions
+from faxgate.convert.g4 import PackedPage, encode_packed, pack_ink
+from faxgate.convert.options import FAX_WIDTH_PX, FaxPageOptions
+from faxgate.convert.tiffio import FaxPage
 from faxgate.errors import ConversionError
 
 POINTS_PER_INCH = 72.0
 #: Longest page PDFium is asked to render, in pixels (a 6 m receipt at fine resolution).
 MAX_RENDER_ROWS = 50_000
-# Render as a printer would (print-only annotations, no form widgets' hover states), with
-# anti-aliasing on: thresholding grey edges keeps stroke weight truer than 1-bit rendering.
-_RENDER_FLAGS = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_PRINTING
+#: Documents with at least this many pages are rendered by two processes.
+PARALLEL_FROM_PAGES = 4
+# Print-visible annotations, no anti-aliasing of text and paths: at fax resolution PDFium's
+# own 1-bit glyph rasterising is crisper than thresholding grey edges, and leaves text pages
+# bilevel. Images keep their smoothing (they are thresholded or dithered afterwards).
+_RENDER_FLAGS = (
+    pdfium_c.FPDF_ANNOT
+    | pdfium_c.FPDF_PRINTING
+    | pdfium_c.FPDF_RENDER_NO_SMOOTHTEXT
+    | pdfium_c.FPDF_RENDER_NO_SMOOTHPATH
+)
 _ROTATE_90_CLOCKWISE = 1
 _ERROR_PASSWORD = 4
+_GREY_OBJECT_TYPES = {pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING}
 
 
 def open_pdf(path: Path) -> Any:
@@ -51,56 +76,128 @@ def page_count(path: Path) -> int:
         document.close()
 
 
-def render_gray(page: Any, options: FaxPageOptions) -> tuple[Image.Image, int]:
-    """Render one PDFium page to a grey image at fax resolution; returns it and its left offset."""
+def _has_grey_objects(objects: Any, count: int, get: Any, depth: int = 0) -> bool:
+    for index in range(count):
+        obj = get(objects, index)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind in _GREY_OBJECT_TYPES:
+            return True
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            if depth >= 8:
+                return True  # deeply nested forms: take the careful path
+            inner = pdfium_c.FPDFFormObj_CountObjects(obj)
+            if _has_grey_objects(obj, inner, pdfium_c.FPDFFormObj_GetObject, depth + 1):
+                return True
+    return False
+
+
+def page_has_grey_content(page: Any) -> bool:
+    """True if a page holds images or shadings (anything not plain text and line art)."""
+    raw = page.raw
+    return _has_grey_objects(raw, pdfium_c.FPDFPage_CountObjects(raw), pdfium_c.FPDFPage_GetObject)
+
+
+def _render(page: Any, options: FaxPageOptions) -> tuple[Any, int, int]:
+    """Render a page into a fax-wide grey bitmap; returns it with the content's left/width."""
     width_pt, height_pt = page.get_size()
     plan = plan_page(width_pt / POINTS_PER_INCH, height_pt / POINTS_PER_INCH, options)
     height_px = min(plan.height_px, MAX_RENDER_ROWS)
-    bitmap = pypdfium2.PdfBitmap.new_native(plan.width_px, height_px, pdfium_c.FPDFBitmap_Gray)
-    bitmap.fill_rect((255, 255, 255, 255), 0, 0, plan.width_px, height_px)
+    bitmap = pypdfium2.PdfBitmap.new_native(FAX_WIDTH_PX, height_px, pdfium_c.FPDFBitmap_Gray)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, FAX_WIDTH_PX, height_px)
     # size_x/size_y are the size of the whole rendered page: PDFium scales x and y separately.
     pdfium_c.FPDF_RenderPageBitmap(
         bitmap,
         page,
-        0,
+        plan.left_px,
         0,
         plan.width_px,
         plan.height_px,
         _ROTATE_90_CLOCKWISE if plan.rotate else 0,
         _RENDER_FLAGS,
     )
-    gray = bitmap.to_pil().copy()  # detach from PDFium's buffer before the bitmap is freed
+    return bitmap, plan.left_px, plan.width_px
+
+
+def render_gray(page: Any, options: FaxPageOptions) -> Image.Image:
+    """A page as a fax-wide grey image (255 = white) at the options' resolution."""
+    bitmap, _, _ = _render(page, options)
+    gray: Image.Image = bitmap.to_pil().copy()  # detach from PDFium's buffer
     bitmap.close()
-    return gray, plan.left_px
+    return gray
 
 
-def pdf_page_images(path: Path, options: FaxPageOptions) -> Iterator[Image.Image]:
-    """The ink images of every page of a PDF, long pages split, limits checked as we go."""
-    document = open_pdf(path)
+def _page_pieces(page: Any, options: FaxPageOptions) -> list[PackedPage]:
+    bitmap, left_px, width_px = _render(page, options)
     try:
-        count = len(document)
-        if count == 0:
-            raise ConversionError("the PDF has no pages")
-        if count > options.page_limit:
-            raise ConversionLimitError(
-                f"the document has {count} pages, more than the limit of {options.page_limit}"
-            )
-        produced = 0
-        for index in range(count):
+        long_page = bitmap.height > round(MAX_PAGE_INCHES * options.y_dpi)
+        if not long_page and not page_has_grey_content(page):
+            rows = np.frombuffer(bitmap.buffer, dtype=np.uint8).reshape(
+                bitmap.height, bitmap.stride
+            )[:, :FAX_WIDTH_PX]
+            packed = np.packbits(rows < 128, axis=-1)  # ink = 1, MSB first
+            return [PackedPage(packed.tobytes(), FAX_WIDTH_PX, bitmap.height)]
+        gray = bitmap.to_pil().crop((left_px, 0, left_px + width_px, bitmap.height))
+    finally:
+        bitmap.close()
+    pieces = split_long_page(gray_to_ink(gray), options.y_dpi)
+    return [pack_ink(place_on_fax_width(piece, left_px)) for piece in pieces]
+
+
+def render_page_range(
+    path: Path, first: int, stop: int, options: FaxPageOptions, scratch: Path
+) -> list[FaxPage]:
+    """Fax pages of PDF pages [first, stop): rendered, made bilevel, coded."""
+    document = open_pdf(path)
+    packed: list[PackedPage] = []
+    try:
+        for index in range(first, stop):
             page = document[index]
             try:
-                gray, left_px = render_gray(page, options)
+                packed.extend(_page_pieces(page, options))
             finally:
                 page.close()
-            for piece in split_long_page(gray_to_ink(gray), options.y_dpi):
-                produced += 1
-                if produced > options.page_limit:
-                    raise ConversionLimitError(
-                        f"the document makes more than {options.page_limit} fax pages"
-                    )
-                yield place_on_fax_width(piece, left_px)
+            if len(packed) > options.page_limit:
+                raise ConversionLimitError(
+                    f"the document makes more than {options.page_limit} fax pages"
+                )
     finally:
         document.close()
+    return encode_packed(packed, options, scratch)
+
+
+def _worker_count(pages: int) -> int:
+    if pages < PARALLEL_FROM_PAGES:
+        return 1
+    return max(1, min(2, len(os.sched_getaffinity(0))))
+
+
+def pdf_fax_pages(path: Path, options: FaxPageOptions, workdir: Path) -> list[FaxPage]:
+    """Every page of a PDF as coded fax pages, long pages split, limits checked."""
+    count = page_count(path)
+    if count == 0:
+        raise ConversionError("the PDF has no pages")
+    if count > options.page_limit:
+        raise ConversionLimitError(
+            f"the document has {count} pages, more than the limit of {options.page_limit}"
+        )
+    workers = _worker_count(count)
+    if workers == 1:
+        pages = render_page_range(path, 0, count, options, workdir / "pages-0.tif")
+    else:
+        bounds = [count * share // workers for share in range(workers + 1)]
+        # fork: the workers inherit the converter's limits and need no re-import.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(
+                    render_page_range, path, start, stop, options, workdir / f"pages-{start}.tif"
+                )
+                for start, stop in itertools.pairwise(bounds)
+            ]
+            pages = [page for future in futures for page in future.result()]
+    if len(pages) > options.page_limit:
+        raise ConversionLimitError(f"the document makes more than {options.page_limit} fax pages")
+    return pages
 
 
 def pdf_page_texts(path: Path) -> list[str]:

@@ -18,17 +18,16 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from PIL import Image
 
 from faxgate.convert import ghostscript, htmldoc, textdoc
 from faxgate.convert.errors import ConversionLimitError
+from faxgate.convert.g4 import encode_images
 from faxgate.convert.images import image_page_images
 from faxgate.convert.options import FaxPageOptions
-from faxgate.convert.pdfpages import open_pdf, pdf_page_images, pdf_page_texts
-from faxgate.convert.tiffio import encode_page, write_fax_tiff
+from faxgate.convert.pdfpages import open_pdf, pdf_fax_pages, pdf_page_texts
+from faxgate.convert.tiffio import FaxPage, decode_page, write_fax_tiff
 from faxgate.convert.typeset import typeset
 from faxgate.errors import ConversionError
 
@@ -37,12 +36,12 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LIMIT = 3
 
-PageSource = Callable[[Path, Path, FaxPageOptions, list[str]], Iterable[Image.Image]]
+PageSource = Callable[[Path, Path, FaxPageOptions, list[str]], list[FaxPage]]
 
 
 def _pdf_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
-) -> Iterator[Image.Image]:
+) -> list[FaxPage]:
     try:
         open_pdf(source).close()
     except ConversionError as exc:
@@ -56,48 +55,51 @@ def _pdf_pages(
             raise ConversionError(
                 "the PDF file is damaged and could not be repaired"
             ) from repair_failure
-        pages = list(pdf_page_images(repaired, options))
-        if all(page.getbbox() is None for page in pages):
+        pages = pdf_fax_pages(repaired, options, workdir)
+        if all(_blank(page) for page in pages):
             # Ghostscript "repairs" any garbage into an empty page: that is not a recovery.
             raise ConversionError(
                 "the PDF file is damaged: nothing printable could be recovered"
             ) from exc
         warnings.append("the PDF file was damaged and has been repaired; check the pages")
-        yield from pages
-        return
-    yield from pdf_page_images(source, options)
+        return pages
+    return pdf_fax_pages(source, options, workdir)
+
+
+def _blank(page: FaxPage) -> bool:
+    return decode_page(page).convert("L").getextrema()[0] == 255
 
 
 def _postscript_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
-) -> Iterator[Image.Image]:
+) -> list[FaxPage]:
     pdf = workdir / "postscript.pdf"
     ghostscript.postscript_to_pdf(source, pdf, workdir, options.page_limit, options.time_limit_s)
-    yield from pdf_page_images(pdf, options)
+    return pdf_fax_pages(pdf, options, workdir)
 
 
 def _image_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
-) -> Iterator[Image.Image]:
-    yield from image_page_images(source, options)
+) -> list[FaxPage]:
+    return encode_images(image_page_images(source, options), options, workdir)
 
 
 def _text_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
-) -> list[Image.Image]:
+) -> list[FaxPage]:
     layout, decode_warnings = textdoc.read_text_file(source, os.environ.get("FAXGATE_CHARSET"))
     warnings.extend(decode_warnings)
-    return typeset(layout, options)
+    return encode_images(typeset(layout, options), options, workdir)
 
 
 def _html_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
-) -> list[Image.Image]:
+) -> list[FaxPage]:
     data = source.read_bytes()
     charset = os.environ.get("FAXGATE_CHARSET") or htmldoc.declared_html_charset(data)
     text, decode_warnings = textdoc.decode_text(data, charset)
     warnings.extend(decode_warnings)
-    return typeset(htmldoc.html_layout(text), options)
+    return encode_images(typeset(htmldoc.html_layout(text), options), options, workdir)
 
 
 CONVERTERS: dict[str, PageSource] = {
@@ -119,10 +121,7 @@ def convert_file(mime_type: str, source: Path, output: Path, options: FaxPageOpt
         raise ConversionError(f"no built-in converter for {mime_type}")
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="faxgate-convert-") as workdir:
-        pages = [
-            encode_page(page, options)
-            for page in converter(source, Path(workdir), options, warnings)
-        ]
+        pages = converter(source, Path(workdir), options, warnings)
     if len(pages) > options.page_limit:
         raise ConversionLimitError(
             f"the document has {len(pages)} pages, more than the limit of {options.page_limit}"
