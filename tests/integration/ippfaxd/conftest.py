@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from faxgate.ippfaxd.interpret import interpret
+from faxgate.settings import load_settings
 from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger
+from faxgate.spool.requests import Interpretation, InterpretContext
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -101,3 +105,30 @@ def module_printer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Printer
     started = start_printer(tmp_path_factory.mktemp("ippfaxd"))
     yield started
     stop_printer(started.process)
+
+
+def interpret_submission(
+    spool: Spool, submission_id: int, environ: dict[str, str] | None = None
+) -> Interpretation:
+    """Run the print interpreter on a stored submission, as faxqueued's worker does."""
+    with Ledger.open(spool.ledger_path) as ledger:
+        row = ledger.query_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+    assert row is not None
+    work_dir = spool.tmp / f"interpret-{submission_id}"
+    work_dir.mkdir(exist_ok=True)
+    ctx = InterpretContext(
+        spool=spool,
+        settings=load_settings(config_path=None, environ=environ or {}),
+        submission_id=submission_id,
+        kind=row["kind"],
+        raw_path=spool.incoming / row["path"],
+        params=InterpretContext.decode_params(row["params"]),
+        owner=row["owner"],
+        work_dir=work_dir,
+    )
+    return interpret(ctx)
+
+
+def mode(number: int, **more: str) -> dict[str, str]:
+    """Settings environment for a gateway mode (and more FAXGATE_SYS_… keys)."""
+    return {"FAXGATE_SYS_FAX_CONFIGURE_FAXPRINT_MODE": str(number), **more}
