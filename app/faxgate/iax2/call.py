@@ -328,7 +328,7 @@ class Call:
         elif frame.frame_type == FrameType.CONTROL:
             outputs += self._on_control(frame, now)
         elif frame.frame_type == FrameType.VOICE:
-            outputs += self._on_voice(frame.subclass, frame.payload, frame.timestamp)
+            outputs += self._on_voice(frame.subclass, frame.payload, frame.timestamp, full=True)
         return outputs
 
     def receive_mini(self, frame: MiniFrame, now: float) -> list[Output]:
@@ -340,9 +340,11 @@ class Call:
         stamp = (base & ~0xFFFF) | frame.timestamp
         if stamp + 0x8000 < base:  # the low 16 bits wrapped before the peer's full frame came
             stamp += _MINI_WRAP
-        return self._on_voice(self.media_format, frame.payload, stamp & 0xFFFFFFFF)
+        return self._on_voice(self.media_format, frame.payload, stamp & 0xFFFFFFFF, full=False)
 
-    def _on_voice(self, media_format: int, payload: bytes, stamp: int) -> list[Output]:
+    def _on_voice(
+        self, media_format: int, payload: bytes, stamp: int, *, full: bool
+    ) -> list[Output]:
         if media_format not in codecs.SUPPORTED_FORMATS:
             return []
         try:
@@ -350,7 +352,8 @@ class Call:
         except ValueError:
             return []
         self.media_format = self.media_format or media_format
-        self._rx_voice_timestamp = stamp
+        if full or stamp > self._rx_voice_timestamp:  # a late, reordered mini frame is no reference
+            self._rx_voice_timestamp = stamp
         return [AudioReceived(self.call_id, samples, stamp)]
 
     def _on_calltoken(self, frame: FullFrame, now: float) -> list[Output]:

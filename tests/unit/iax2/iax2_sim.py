@@ -27,9 +27,12 @@ class _InFlight:
 class Network:
     """Carries datagrams between endpoints; `loss` is the chance each datagram is dropped."""
 
-    def __init__(self, *, loss: float = 0.0, latency: float = 0.005, seed: int = 1) -> None:
+    def __init__(
+        self, *, loss: float = 0.0, latency: float = 0.005, jitter: float = 0.0, seed: int = 1
+    ) -> None:
         self.loss = loss
         self.latency = latency
+        self.jitter = jitter  # extra random delay up to this much: datagrams get reordered
         self.rng = random.Random(seed)
         self.endpoints: dict[Address, Endpoint] = {}
         self.events: dict[Address, list[Event]] = {}
@@ -65,7 +68,13 @@ class Network:
                 self._order += 1
                 heapq.heappush(
                     self._queue,
-                    _InFlight(self.now + self.latency, self._order, data, source, output.address),
+                    _InFlight(
+                        self.now + self.latency + self.rng.uniform(0, self.jitter),
+                        self._order,
+                        data,
+                        source,
+                        output.address,
+                    ),
                 )
             else:
                 self.events[source].append(output)

@@ -432,3 +432,28 @@ def test_hangup_is_retransmitted_until_acknowledged() -> None:
     call.receive_full(ack, 2.1)
     assert call.finished
     assert not call.tick(10.0)
+
+
+def test_call_survives_loss_and_reordering_jitter() -> None:
+    net = Network(loss=0.05, jitter=0.06, seed=11)
+    config = EndpointConfig(timers=CallTimers(ping_interval=0.5))
+    caller = Phone(net, A, Endpoint(config=config, rng=random.Random(1)))
+    callee = Phone(net, B, Endpoint(config=config, rng=random.Random(2)))
+    call_id, outputs = caller.endpoint.dial(DialRequest(B, "100"), 0.0)
+    net.emit(A, outputs)
+
+    def each_step(now: float) -> None:
+        caller.stream(now)
+        callee.stream(now)
+        if now == 10.0:
+            net.emit(A, caller.endpoint.hangup(call_id, now))
+
+    net.run(30.0, each_step=each_step)
+    frames = [parse_frame(data) for _, data in net.sent]
+    assert any(isinstance(f, FullFrame) and f.is_iax(IaxSubclass.VNAK) for f in frames)
+    assert len(net.of_type(A, CallEnded)) == 1
+    assert len(net.of_type(B, CallEnded)) == 1
+    assert net.of_type(B, CallEnded)[0].cause_code == CauseCode.NORMAL_CLEARING  # type: ignore[attr-defined]
+    assert caller.endpoint.calls == {}
+    assert callee.endpoint.calls == {}
+    assert len(callee.received()) >= 0.85 * len(caller.sent)
