@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from faxgate import devices, users
 from faxgate.errors import FaxgateError
+from faxgate.faxctl import queue_commands
 from faxgate.faxctl.output import emit_json, table
 from faxgate.settings import load_settings, registry, store
 from faxgate.spool.layout import Spool
@@ -247,14 +248,11 @@ def _say(args: argparse.Namespace, data: object, text: str) -> None:
         print(text)
 
 
-def add_queue_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Queue commands (send, jobs, ...) are added when faxqueued's API is present."""
-
-
 HANDLERS: dict[str, Handler] = {
     "status": cmd_status,
     "settings": cmd_settings,
     "apply": cmd_apply,
     "devices": cmd_devices,
     "users": cmd_users,
+    **queue_commands.HANDLERS,
 }

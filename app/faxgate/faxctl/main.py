@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from faxgate.errors import FaxgateError
-from faxgate.faxctl import commands
+from faxgate.faxctl import commands, queue_commands
 from faxgate.spool.layout import Spool
 
 
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     upw.add_argument("--password-stdin", action="store_true")
     usub.add_parser("remove", help="delete a user").add_argument("name")
 
-    commands.add_queue_parsers(sub)
+    queue_commands.add_parsers(sub)
     return parser
 
 
