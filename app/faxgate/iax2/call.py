@@ -120,6 +120,7 @@ class Call:
         self._tx_voice_timestamp: int | None = None
         self._tx_voice_format: int | None = None
         self._rx_voice_timestamp = 0
+        self._rx_voice_format: int | None = None  # the codec of the peer's last full voice frame
         self._next_ping = now + self.timers.ping_interval
 
     @property
@@ -334,13 +335,14 @@ class Call:
     def receive_mini(self, frame: MiniFrame, now: float) -> list[Output]:
         """Handle one mini (voice) frame from this call's peer."""
         self.last_heard = now
-        if self.state in (CallState.HANGING_UP, CallState.ENDED) or self.media_format is None:
+        media_format = self._rx_voice_format or self.media_format
+        if self.state in (CallState.HANGING_UP, CallState.ENDED) or media_format is None:
             return []
         base = self._rx_voice_timestamp
         stamp = (base & ~0xFFFF) | frame.timestamp
         if stamp + 0x8000 < base:  # the low 16 bits wrapped before the peer's full frame came
             stamp += _MINI_WRAP
-        return self._on_voice(self.media_format, frame.payload, stamp & 0xFFFFFFFF, full=False)
+        return self._on_voice(media_format, frame.payload, stamp & 0xFFFFFFFF, full=False)
 
     def _on_voice(
         self, media_format: int, payload: bytes, stamp: int, *, full: bool
@@ -352,6 +354,8 @@ class Call:
         except ValueError:
             return []
         self.media_format = self.media_format or media_format
+        if full:  # mini frames that follow are in this codec (RFC 5456 8.1.2)
+            self._rx_voice_format = media_format
         if full or stamp > self._rx_voice_timestamp:  # a late, reordered mini frame is no reference
             self._rx_voice_timestamp = stamp
         return [AudioReceived(self.call_id, samples, stamp)]

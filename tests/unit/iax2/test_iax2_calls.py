@@ -12,6 +12,7 @@ import pytest
 from iax2_sim import Network
 
 from faxgate.iax2.call import Call, CallState, CallTimers, DialRequest
+from faxgate.iax2.codecs import encode as codecs_encode
 from faxgate.iax2.constants import (
     CauseCode,
     ControlSubclass,
@@ -457,3 +458,19 @@ def test_call_survives_loss_and_reordering_jitter() -> None:
     assert caller.endpoint.calls == {}
     assert callee.endpoint.calls == {}
     assert len(callee.received()) >= 0.85 * len(caller.sent)
+
+
+def test_peer_codec_change_by_full_voice_frame_applies_to_later_mini_frames() -> None:
+    call, new = _incoming_call()  # negotiated SLINEAR
+    tone = np.array([1000, -1000] * 80, dtype=np.int16)
+    ulaw = bytes(codecs_encode(MediaFormat.ULAW, tone))
+    full = FullFrame(
+        new.source_call, 300, 40, 1, 3, FrameType.VOICE, int(MediaFormat.ULAW), payload=ulaw
+    )
+    mini = MiniFrame(new.source_call, 60, ulaw)
+    heard = events(call.receive_full(full, 1.0) + call.receive_mini(mini, 1.02), AudioReceived)
+    assert len(heard) == 2
+    for event in heard:
+        samples = event.samples  # type: ignore[attr-defined]
+        assert len(samples) == 160  # 1 octet per sample: decoded as µ-law, not as SLINEAR
+        assert np.all(np.abs(samples.astype(int) - tone) <= 1000 // 16 + 16)
