@@ -61,12 +61,19 @@ class PackedPage:
 
 @functools.cache
 def _libtiff() -> Any | None:
-    name = ctypes.util.find_library("tiff")
-    if name is None:
-        return None
-    try:
-        library = ctypes.CDLL(name)
-    except OSError:
+    library = None
+    # The soname first: find_library runs `ldconfig -p` in a subprocess, a cost at every start.
+    for name in ("libtiff.so.6", "libtiff.so.5", None):
+        if name is None:
+            name = ctypes.util.find_library("tiff")
+            if name is None:
+                break
+        try:
+            library = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    if library is None:
         return None
     library.TIFFOpen.restype = ctypes.c_void_p
     library.TIFFOpen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]

@@ -21,15 +21,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from faxgate.convert import ghostscript, htmldoc, textdoc
+from faxgate.convert import ghostscript
 from faxgate.convert.errors import ConversionLimitError
-from faxgate.convert.g4 import encode_images
-from faxgate.convert.images import image_page_images
 from faxgate.convert.options import FaxPageOptions
-from faxgate.convert.pdfpages import open_pdf, pdf_fax_pages, pdf_page_texts
 from faxgate.convert.tiffio import FaxPage, decode_page, write_fax_tiff
-from faxgate.convert.typeset import typeset
 from faxgate.errors import ConversionError
+
+# The converters import what they need when they run: a process converts one document, and a
+# text file should not wait for PDFium and numpy to load (nor a PDF for the HTML parser).
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -42,6 +41,8 @@ PageSource = Callable[[Path, Path, FaxPageOptions, list[str]], list[FaxPage]]
 def _pdf_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
 ) -> list[FaxPage]:
+    from faxgate.convert.pdfpages import open_pdf, pdf_fax_pages
+
     try:
         open_pdf(source).close()
     except ConversionError as exc:
@@ -73,6 +74,8 @@ def _blank(page: FaxPage) -> bool:
 def _postscript_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
 ) -> list[FaxPage]:
+    from faxgate.convert.pdfpages import pdf_fax_pages
+
     pdf = workdir / "postscript.pdf"
     ghostscript.postscript_to_pdf(source, pdf, workdir, options.page_limit, options.time_limit_s)
     return pdf_fax_pages(pdf, options, workdir)
@@ -81,12 +84,19 @@ def _postscript_pages(
 def _image_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
 ) -> list[FaxPage]:
+    from faxgate.convert.g4 import encode_images
+    from faxgate.convert.images import image_page_images
+
     return encode_images(image_page_images(source, options), options, workdir)
 
 
 def _text_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
 ) -> list[FaxPage]:
+    from faxgate.convert import textdoc
+    from faxgate.convert.g4 import encode_images
+    from faxgate.convert.typeset import typeset
+
     layout, decode_warnings = textdoc.read_text_file(source, os.environ.get("FAXGATE_CHARSET"))
     warnings.extend(decode_warnings)
     return encode_images(typeset(layout, options), options, workdir)
@@ -95,6 +105,10 @@ def _text_pages(
 def _html_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
 ) -> list[FaxPage]:
+    from faxgate.convert import htmldoc, textdoc
+    from faxgate.convert.g4 import encode_images
+    from faxgate.convert.typeset import typeset
+
     data = source.read_bytes()
     charset = os.environ.get("FAXGATE_CHARSET") or htmldoc.declared_html_charset(data)
     text, decode_warnings = textdoc.decode_text(data, charset)
@@ -132,6 +146,9 @@ def convert_file(mime_type: str, source: Path, output: Path, options: FaxPageOpt
 
 def page_texts(mime_type: str, source: Path, time_limit_s: float) -> list[str]:
     """The text of each page, for control fields (see `faxgate.convert.extract`)."""
+    from faxgate.convert import textdoc
+    from faxgate.convert.pdfpages import pdf_page_texts
+
     with tempfile.TemporaryDirectory(prefix="faxgate-text-") as workdir:
         if mime_type == "application/pdf":
             texts = pdf_page_texts(source)
