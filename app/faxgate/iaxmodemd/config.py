@@ -39,7 +39,7 @@ class LinesConfig:
 
     @property
     def line_names(self) -> list[str]:
-        """"1" … "N": the names lines have in the control interface and the ledger."""
+        """ "1" … "N": the names lines have in the control interface and the ledger."""
         return [str(i) for i in range(1, self.count + 1)]
 
     def port_of(self, line: str) -> int:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -92,8 +93,7 @@ class FaxSession:
 
     def _new_terminal(self) -> FaxTerminal:
         p = self.params
-        options: dict[str, object] = {
-            "ecm": p.ecm,
+        options: dict[str, Any] = {
             "logger": self._log,
             "log_tag": f"line{p.line}",
             "on_remote_ident": self._hooks.remote_ident,
@@ -101,8 +101,8 @@ class FaxSession:
             "on_complete": self._on_complete,
         }
         if p.direction is Direction.OUT:
-            return FaxTerminal.sender(p.document, p.ident, p.header, **options)
-        return FaxTerminal.receiver(p.document, p.ident, **options)
+            return FaxTerminal.sender(p.document, p.ident, p.header, ecm=p.ecm, **options)
+        return FaxTerminal.receiver(p.document, p.ident, ecm=p.ecm, **options)
 
     def begin_audio(
         self, loop: asyncio.AbstractEventLoop, send: Callable[[Samples, int], None]

@@ -42,7 +42,12 @@ class LineStatus:
     changed_at: float = field(default_factory=time.time)
 
     def as_json(self) -> dict[str, object]:
-        return {"line": self.line, "state": self.state.value, "detail": self.detail, "job": self.job}
+        return {
+            "line": self.line,
+            "state": self.state.value,
+            "detail": self.detail,
+            "job": self.job,
+        }
 
 
 def page_detail(verb: str, page: int, pages: int | None, bit_rate: int) -> str:

@@ -36,7 +36,9 @@ def test_a_call_row_goes_active_then_ended(ledger: Ledger) -> None:
     job = make_job(ledger)
     call = start_call(ledger, CallStart("out", "2", "100", job))
     row = ledger.query_one("SELECT * FROM calls WHERE id = ?", (call,))
-    assert row is not None and row["state"] == "active" and row["job_id"] == job
+    assert row is not None
+    assert row["state"] == "active"
+    assert row["job_id"] == job
     end_call(
         ledger,
         call,
@@ -73,7 +75,8 @@ def test_a_received_fax_lands_in_recvq_with_its_row(
     partial.write_bytes(b"II*\x00 fax data")
     fax = ReceivedFax("100", "0991234", "+49 30 1234", 3, "2", 14400, True, 71.5)
     target = store_received(ledger, spool, partial, fax)
-    assert target.parent == spool.recvq and target.name == "fax00000001.tif"
+    assert target.parent == spool.recvq
+    assert target.name == "fax00000001.tif"
     assert target.read_bytes() == partial.read_bytes()
     row = ledger.query_one("SELECT * FROM received_faxes")
     assert row is not None
