@@ -285,8 +285,9 @@ def printer_attributes(description: PrinterDescription) -> list[Attribute]:
         a("number-up-supported", T.INTEGER, 1),
         a("orientation-requested-default", T.ENUM, 3),
         a("orientation-requested-supported", T.ENUM, 3, 4),
-        a("output-bin-default", T.KEYWORD, "face-up"),
-        a("output-bin-supported", T.KEYWORD, "face-up"),
+        # face-down: with face-up CUPS reverses the page order, and a fax is read page 1 first
+        a("output-bin-default", T.KEYWORD, "face-down"),
+        a("output-bin-supported", T.KEYWORD, "face-down"),
         a("page-ranges-supported", T.BOOLEAN, True),
         a("print-color-mode-default", T.KEYWORD, "monochrome"),
         a("print-color-mode-supported", T.KEYWORD, "monochrome"),

@@ -73,6 +73,7 @@ class JobStore:
         params: Mapping[str, object],
         owner: str | None,
         document_name: str,
+        declared_format: str,
         sniffed_format: str,
         last: bool,
     ) -> int:
@@ -83,12 +84,14 @@ class JobStore:
         with self.ledger.transaction() as conn:
             conn.execute(
                 "UPDATE ipp_jobs SET submission_id = ?, documents = documents + 1, size = ?,"
-                " document_name = ?, sniffed_format = ?, state = ?, completed_at = ?,"
+                " document_name = ?, document_format = ?, sniffed_format = ?, state = ?,"
+                " completed_at = ?,"
                 " state_message = ? WHERE id = ?",
                 (
                     submission_id,
                     len(data),
                     document_name,
+                    declared_format,
                     sniffed_format,
                     int(JobState.COMPLETED if last else JobState.PROCESSING),
                     now if last else None,

@@ -262,7 +262,7 @@ class PrinterService:
         submission = self.store.spool_document(
             self.spool, job_id, request.data, params, row["owner"],
             params["document_name"] if isinstance(params["document_name"], str) else "",
-            sniffed, last,
+            declared, sniffed, last,
         )  # fmt: skip
         intake.poke(self.spool)
         log.info(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from faxgate.ipp.codec import Attribute, AttributeGroup, Message, decode_message, encode_message
+from faxgate.ipp.constants import GroupTag, ValueTag
 from faxgate.ippfaxd.interpret import interpret
 from faxgate.settings import load_settings
 from faxgate.spool.layout import Spool
@@ -132,3 +136,72 @@ def interpret_submission(
 def mode(number: int, **more: str) -> dict[str, str]:
     """Settings environment for a gateway mode (and more FAXGATE_SYS_… keys)."""
     return {"FAXGATE_SYS_FAX_CONFIGURE_FAXPRINT_MODE": str(number), **more}
+
+
+def ipp_request(
+    port: int,
+    operation: int,
+    attributes: list[Attribute],
+    data: bytes = b"",
+    *,
+    job_attributes: list[Attribute] | None = None,
+    chunked: bool = False,
+    headers: dict[str, str] | None = None,
+    path: str = "/printers/sendfax",
+    request_id: int = 1,
+) -> tuple[int, Message | bytes]:
+    """POST one IPP request over HTTP/1.1; (HTTP status, decoded IPP response or raw body)."""
+    groups = [AttributeGroup(GroupTag.OPERATION, attributes)]
+    if job_attributes:
+        groups.append(AttributeGroup(GroupTag.JOB, job_attributes))
+    body = encode_message(Message((2, 0), operation, request_id, groups, data))
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        send_headers = {"Content-Type": "application/ipp", **(headers or {})}
+        if chunked:
+            chunks = [body[i : i + 1000] for i in range(0, len(body), 1000)]
+            connection.request("POST", path, body=iter(chunks), headers=send_headers,
+                               encode_chunked=True)  # fmt: skip
+        else:
+            connection.request("POST", path, body=body, headers=send_headers)
+        response = connection.getresponse()
+        raw = response.read()
+        if response.status == 200 and response.getheader("Content-Type") == "application/ipp":
+            return response.status, decode_message(raw)
+        return response.status, raw
+    finally:
+        connection.close()
+
+
+def operation_attributes(uri: str, user: str = "anna", **more: object) -> list[Attribute]:
+    """charset, language, printer-uri, requesting-user-name, then `more` (name=value)."""
+    attributes = [
+        Attribute.of("attributes-charset", ValueTag.CHARSET, "utf-8"),
+        Attribute.of("attributes-natural-language", ValueTag.NATURAL_LANGUAGE, "en"),
+        Attribute.of("printer-uri", ValueTag.URI, uri),
+        Attribute.of("requesting-user-name", ValueTag.NAME, user),
+    ]
+    tags = {bool: ValueTag.BOOLEAN, int: ValueTag.INTEGER}
+    for name, value in more.items():
+        tag = tags.get(type(value), ValueTag.KEYWORD)
+        if name in ("document_format",):
+            tag = ValueTag.MIME_MEDIA_TYPE
+        if name in ("job_name", "document_name"):
+            tag = ValueTag.NAME
+        attributes.append(Attribute.of(name.replace("_", "-"), tag, value))  # type: ignore[arg-type]
+    return attributes
+
+
+def submissions(spool: Spool) -> list[sqlite3.Row]:
+    with Ledger.open(spool.ledger_path) as ledger:
+        return ledger.query("SELECT * FROM submissions ORDER BY id")
+
+
+def wait_for_submissions(spool: Spool, count: int, timeout: float = 60.0) -> list[sqlite3.Row]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = submissions(spool)
+        if len(rows) >= count:
+            return rows
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} submissions, have {len(submissions(spool))}")
