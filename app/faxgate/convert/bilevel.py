@@ -4,9 +4,10 @@ The pipeline's internal page is an *ink image*: Pillow mode "1", 1728 px wide, i
 0, at the fax resolution. Keeping ink as 1 lets `tiffio.encode_page` hand the bits to libtiff
 without inverting a single pixel.
 
-Grey to bilevel is decided per region: the page is cut into tiles and each tile's histogram says
-whether it holds text/line art (few mid-tones: a clean threshold keeps strokes sharp) or a photo
-(many mid-tones: error diffusion keeps its tones). Only pages with photo tiles pay for dithering.
+Grey to bilevel is decided per region: the page is cut into tiles and each tile's share of
+*smooth* mid-tones (mid-grey pixels whose neighbours are mid-grey too) says whether it holds
+text/line art (a clean threshold keeps strokes sharp) or a photo (error diffusion keeps its
+tones). Only the box around photo tiles pays for dithering.
 """
 
 from __future__ import annotations
@@ -137,6 +138,13 @@ def photo_tiles(sample: Image.Image, step: int) -> Image.Image | None:
     """
     midtones = sample.point(
         [255 if _MIDTONE_LOW <= value < _MIDTONE_HIGH else 0 for value in range(256)]
+    )
+    # Keep only mid-tone pixels whose neighbours are mid-tones too: a photo's smooth areas
+    # survive, the grey rims of (scanned, blurred) letters are one or two pixels wide and
+    # vanish, so dense text is not taken for a photo.
+    # (Erosion as a 3x3 box blur kept only where it stays full: much faster than MinFilter.)
+    midtones = midtones.filter(ImageFilter.BoxBlur(1)).point(
+        [255 if value >= 250 else 0 for value in range(256)]
     )
     tile = TILE_PX // step
     if min(sample.size) >= tile:
