@@ -5,7 +5,14 @@ docs/iax2.md. Nothing in this package imports asyncio or reads the time.
 """
 
 from faxgate.iax2.call import Call, CallState, CallTimers, DialRequest
-from faxgate.iax2.endpoint import Admission, CallRequest, Endpoint, EndpointConfig
+from faxgate.iax2.endpoint import (
+    Admission,
+    CallRequest,
+    Endpoint,
+    EndpointConfig,
+    accept_all,
+    admit_only_from,
+)
 from faxgate.iax2.events import (
     Address,
     AudioReceived,
@@ -56,5 +63,7 @@ __all__ = [
     "RegistrationFailed",
     "Transmit",
     "Unregistered",
+    "accept_all",
+    "admit_only_from",
     "parse_frame",
 ]

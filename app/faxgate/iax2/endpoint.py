@@ -16,7 +16,7 @@ import logging
 import random
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from faxgate.iax2 import codecs
@@ -103,6 +103,23 @@ class Admission:
 def accept_all(request: CallRequest) -> Admission:
     """The default policy: every NEW may come in (use a real one outside tests)."""
     return Admission(True)
+
+
+def admit_only_from(
+    hosts: Iterable[str], secret: str | None = None
+) -> Callable[[CallRequest], Admission]:
+    """A policy for the trunk modes: calls only from these IP addresses (the server or peer).
+
+    With `secret`, an admitted caller must also answer an MD5 challenge with it.
+    """
+    allowed = frozenset(hosts)
+
+    def policy(request: CallRequest) -> Admission:
+        if request.peer[0] not in allowed:
+            return Admission(False, f"calls from {request.peer[0]} are not accepted")
+        return Admission(True, secret=secret)
+
+    return policy
 
 
 @dataclass(frozen=True)

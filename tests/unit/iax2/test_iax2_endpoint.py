@@ -12,7 +12,7 @@ from iax2_sim import Network
 
 from faxgate.iax2.call import DialRequest
 from faxgate.iax2.constants import FrameType, IaxSubclass, IeType
-from faxgate.iax2.endpoint import Admission, CallNumbers, CallRequest, Endpoint
+from faxgate.iax2.endpoint import Admission, CallNumbers, CallRequest, Endpoint, admit_only_from
 from faxgate.iax2.events import CallAnswered, CallEnded, IncomingCall, Output, Transmit
 from faxgate.iax2.frames import FullFrame, parse_frame
 
@@ -137,3 +137,17 @@ def test_a_live_call_survives_mutated_datagrams(
     endpoint.datagram_received(bytes(data), MODEM, at)
     endpoint.tick(at + 1.0)
     assert endpoint.stats["internal_error"] == 0
+
+
+def test_trunk_policy_admits_only_the_configured_hosts() -> None:
+    policy = admit_only_from(["127.0.0.1"])
+    endpoint = Endpoint(policy=policy, rng=random.Random(1))
+    new = (FIXTURES / "new.bin").read_bytes()
+    (reject,) = full_frames(endpoint.datagram_received(new, ("127.0.0.2", 4569), 0.0))
+    assert reject.is_iax(IaxSubclass.REJECT)
+    assert "127.0.0.2" in reject.ies.text(IeType.CAUSE)
+    outputs = endpoint.datagram_received(new, MODEM, 0.0)
+    assert any(isinstance(o, IncomingCall) for o in outputs)
+    challenged = admit_only_from(["127.0.0.1"], secret="x")
+    request = CallRequest(MODEM, "100", "", "", "100", "faxline1", 0x4C, 0x40)
+    assert challenged(request) == Admission(True, secret="x")
