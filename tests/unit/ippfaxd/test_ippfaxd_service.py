@@ -1,0 +1,163 @@
+"""The printer's operations without HTTP: captured ipptool requests in, IPP responses out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faxgate.ipp.codec import Attribute, AttributeGroup, Message, decode_message, encode_message
+from faxgate.ipp.constants import GroupTag, JobState, Operation, Status, ValueTag
+from faxgate.ippfaxd.jobs import JobStore
+from faxgate.ippfaxd.service import Caller, PrinterConfig, PrinterService
+from faxgate.spool.layout import Spool
+from faxgate.spool.ledger import Ledger
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ipp"
+CALLER = Caller(address="127.0.0.1", host="printer.example:631")
+URI = "ipp://whatever-host:631/printers/sendfax"
+
+
+@pytest.fixture
+def service(spool: Spool, ledger: Ledger) -> PrinterService:
+    return PrinterService(spool, JobStore(ledger), PrinterConfig(uuid="urn:uuid:0"), started_at=0.0)
+
+
+def send(service: PrinterService, raw: bytes) -> Message:
+    return decode_message(service.handle(raw, CALLER))
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / f"ipptool-{name}.bin").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("capture", "status"),
+    [
+        ("get-printer-attributes-01", Status.CLIENT_ERROR_BAD_REQUEST),  # request-id 0
+        ("get-printer-attributes-02", Status.CLIENT_ERROR_BAD_REQUEST),  # no attributes
+        ("get-printer-attributes-03", Status.CLIENT_ERROR_BAD_REQUEST),  # no language
+        ("get-printer-attributes-04", Status.CLIENT_ERROR_BAD_REQUEST),  # no charset
+        ("get-printer-attributes-05", Status.CLIENT_ERROR_BAD_REQUEST),  # wrong order
+        ("get-printer-attributes-06", Status.SUCCESSFUL_OK),
+        ("get-printer-attributes-07", Status.SERVER_ERROR_VERSION_NOT_SUPPORTED),  # 0.0
+        ("get-printer-attributes-08", Status.CLIENT_ERROR_BAD_REQUEST),  # no printer-uri
+    ],
+)
+def test_rfc8011_request_checks(service: PrinterService, capture: str, status: Status) -> None:
+    raw = fixture(capture)
+    response = send(service, raw)
+    assert response.code == status
+    assert response.request_id == decode_message(raw).request_id
+    charset = response.operation_attributes.attributes[0]
+    assert (charset.name, charset.first) == ("attributes-charset", "utf-8")
+
+
+def test_truncated_request_is_a_bad_request_not_a_crash(service: PrinterService) -> None:
+    raw = fixture("print-job-01")
+    response = send(service, raw[:40])
+    assert response.code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert response.request_id == decode_message(raw).request_id
+
+
+def request(operation: int, *extra: Attribute, data: bytes = b"") -> bytes:
+    attributes = [
+        Attribute.of("attributes-charset", ValueTag.CHARSET, "utf-8"),
+        Attribute.of("attributes-natural-language", ValueTag.NATURAL_LANGUAGE, "en"),
+        Attribute.of("printer-uri", ValueTag.URI, URI),
+        Attribute.of("requesting-user-name", ValueTag.NAME, "anna"),
+        *extra,
+    ]
+    return encode_message(
+        Message((1, 1), operation, 7, [AttributeGroup(GroupTag.OPERATION, attributes)], data)
+    )
+
+
+def printer_names(response: Message) -> list[str]:
+    group = response.group(GroupTag.PRINTER)
+    assert group is not None
+    return [attribute.name for attribute in group.attributes]
+
+
+def test_requested_attributes_and_groups(service: PrinterService) -> None:
+    keyword = ValueTag.KEYWORD
+    one = send(service, request(Operation.GET_PRINTER_ATTRIBUTES,
+               Attribute.of("requested-attributes", keyword, "printer-uri-supported")))  # fmt: skip
+    assert printer_names(one) == ["printer-uri-supported"]
+    group = one.group(GroupTag.PRINTER)
+    assert group is not None
+    assert group.attributes[0].first == "ipp://printer.example:631/printers/sendfax"
+
+    template = printer_names(send(service, request(Operation.GET_PRINTER_ATTRIBUTES,
+                             Attribute.of("requested-attributes", keyword, "job-template"))))  # fmt: skip
+    assert "media-supported" in template
+    assert "printer-name" not in template
+
+    everything = printer_names(send(service, request(Operation.GET_PRINTER_ATTRIBUTES)))
+    assert "media-col-database" not in everything  # only when asked for by name
+    assert {"printer-name", "media-supported", "printer-uuid", "mopria-certified"} <= set(
+        everything
+    )
+
+
+def job_value(response: Message, name: str) -> object:
+    group = response.group(GroupTag.JOB)
+    assert group is not None
+    attribute = group.get(name)
+    assert attribute is not None
+    return attribute.first
+
+
+def test_job_life_cycle_and_its_rules(service: PrinterService, spool: Spool) -> None:
+    integer = ValueTag.INTEGER
+    created = send(service, request(Operation.CREATE_JOB))
+    job_id = job_value(created, "job-id")
+    assert job_value(created, "job-state") == JobState.PENDING
+    missing_last = send(service, request(Operation.SEND_DOCUMENT,
+                        Attribute.of("job-id", integer, job_id), data=b"%!PS\n"))  # fmt: skip
+    assert missing_last.code == Status.CLIENT_ERROR_BAD_REQUEST
+    sent = send(service, request(
+        Operation.SEND_DOCUMENT, Attribute.of("job-id", integer, job_id),
+        Attribute.of("last-document", ValueTag.BOOLEAN, True), data=b"%!PS\nshowpage\n"))  # fmt: skip
+    assert sent.code == Status.SUCCESSFUL_OK
+    assert job_value(sent, "job-state") == JobState.COMPLETED
+    assert len(list(spool.incoming.iterdir())) == 1
+    cancel = send(service, request(Operation.CANCEL_JOB, Attribute.of("job-id", integer, job_id)))
+    assert cancel.code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    unknown = send(service, request(Operation.GET_JOB_ATTRIBUTES,
+                   Attribute.of("job-id", integer, 999)))  # fmt: skip
+    assert unknown.code == Status.CLIENT_ERROR_NOT_FOUND
+
+    jobs = send(service, request(Operation.GET_JOBS, Attribute.of("which-jobs", ValueTag.KEYWORD,
+                                                                   "completed")))  # fmt: skip
+    groups = jobs.groups_of(GroupTag.JOB)
+    assert len(groups) == 1
+    assert [a.name for a in groups[0].attributes] == ["job-id", "job-uri"]
+
+
+def test_cancel_a_job_that_has_no_document_yet(service: PrinterService) -> None:
+    created = send(service, request(Operation.CREATE_JOB))
+    job = Attribute.of("job-id", ValueTag.INTEGER, job_value(created, "job-id"))
+    assert send(service, request(Operation.CANCEL_JOB, job)).code == Status.SUCCESSFUL_OK
+    after = send(service, request(Operation.GET_JOB_ATTRIBUTES, job))
+    assert job_value(after, "job-state") == JobState.CANCELED
+
+
+def test_unsupported_format_and_compression(service: PrinterService) -> None:
+    wrong = send(service, request(Operation.PRINT_JOB, Attribute.of(
+        "document-format", ValueTag.MIME_MEDIA_TYPE, "application/msword"), data=b"x"))  # fmt: skip
+    assert wrong.code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED
+    assert wrong.group(GroupTag.UNSUPPORTED) is not None
+    gzip = send(service, request(Operation.PRINT_JOB, Attribute.of(
+        "compression", ValueTag.KEYWORD, "gzip"), data=b"x"))  # fmt: skip
+    assert gzip.code == Status.CLIENT_ERROR_COMPRESSION_NOT_SUPPORTED
+
+
+def test_other_printer_paths_and_operations(service: PrinterService) -> None:
+    other = request(Operation.GET_PRINTER_ATTRIBUTES).replace(
+        b"/printers/sendfax", b"/printers/xxxxxxx"
+    )
+    assert send(service, other).code == Status.CLIENT_ERROR_NOT_FOUND
+    assert send(service, request(Operation.PAUSE_PRINTER)).code == (
+        Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED
+    )
