@@ -1,0 +1,84 @@
+"""ippfaxd as a process: SIGHUP reloads settings, SIGTERM stops it, DNS-SD publisher wiring."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+from conftest import Printer, ipp_request, operation_attributes, start_printer, stop_printer
+from faxgate.ipp.codec import Message
+from faxgate.ipp.constants import Operation, Status
+from faxgate.spool.ledger import Ledger
+
+
+def printer_status(printer: Printer) -> int:
+    _, response = ipp_request(printer.port, Operation.GET_PRINTER_ATTRIBUTES,
+                              operation_attributes(printer.uri))  # fmt: skip
+    assert isinstance(response, Message)
+    return response.code
+
+
+def test_sighup_applies_stored_settings_and_sigterm_stops(printer: Printer) -> None:
+    assert printer_status(printer) == Status.SUCCESSFUL_OK
+    with Ledger.open(printer.spool.ledger_path) as ledger, ledger.transaction() as conn:
+        conn.execute(
+            "INSERT INTO settings_applied (key, value, applied_at) VALUES (?, ?, ?)",
+            ("sys.fax.configure.ipp.networks", json.dumps(["10.0.0.0/8"]), time.time()),
+        )
+    assert printer_status(printer) == Status.SUCCESSFUL_OK  # not before the reload
+    printer.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while printer_status(printer) != Status.CLIENT_ERROR_FORBIDDEN:
+        assert time.monotonic() < deadline, printer.log()[-2000:]
+        time.sleep(0.2)
+    printer.process.send_signal(signal.SIGTERM)
+    assert printer.process.wait(timeout=10) == 0
+
+
+STAND_IN = """#!/bin/sh
+# stands in for avahi's publisher: records how it was called, then waits to be stopped
+echo $$ > "{out}.pid"
+printf '%s\\n' "$@" > "{out}"
+exec sleep 600
+"""
+
+
+def test_dnssd_publisher_runs_while_the_printer_runs(tmp_path: Path) -> None:
+    # The real avahi-publish-service needs avahi-daemon and multicast, which must not leave
+    # loopback in tests: a stand-in on PATH shows the wiring and the arguments.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    out = tmp_path / "published"
+    script = bin_dir / "avahi-publish-service"
+    script.write_text(STAND_IN.format(out=out))
+    script.chmod(0o755)
+    printer = start_printer(tmp_path, {
+        "FAXGATE_SYS_FAX_CONFIGURE_IPP_DNSSD": "true",
+        "FAXGATE_SYS_FAX_CONFIGURE_IPP_PRINTERNAME": "Office Fax",
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+    })  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not out.exists() or not out.read_text():
+            assert time.monotonic() < deadline, printer.log()
+            time.sleep(0.1)
+        argv = out.read_text().splitlines()
+        assert argv[:4] == ["--subtype=_universal._sub._ipp._tcp", "Office Fax", "_ipp._tcp",
+                            str(printer.port)]  # fmt: skip
+        assert "rp=printers/sendfax" in argv
+        assert any(a.startswith("UUID=") and len(a) == 41 for a in argv)
+        pid = int((tmp_path / "published.pid").read_text())
+        os.kill(pid, 0)  # running
+    finally:
+        stop_printer(printer.process)
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the publisher outlived the printer"
+        time.sleep(0.1)
