@@ -200,10 +200,14 @@ class Dialog:
         self._pending = kept
 
     def _resend_from(self, iseqno: int, now: float) -> list[Transmit]:
+        """Answer a VNAK. The peer is evidently alive, so this neither backs off nor counts
+        towards giving up: under reordering VNAKs come often, and counting them would end a
+        healthy call."""
         outputs: list[Transmit] = []
         for pending in self._pending:
             if (pending.frame.oseqno - iseqno) & 0xFF < 128:
-                outputs.append(self._retransmit(pending, now))
+                pending.due = max(pending.due, now + pending.interval)
+                outputs.append(self._mark_retransmitted(pending))
         return outputs
 
     def measured_round_trip(self, seconds: float) -> None:
@@ -227,6 +231,9 @@ class Dialog:
         pending.retries += 1
         pending.interval = min(self.policy.maximum, pending.interval * 2)
         pending.due = now + pending.interval
+        return self._mark_retransmitted(pending)
+
+    def _mark_retransmitted(self, pending: _Pending) -> Transmit:
         self.retransmissions += 1
         pending.frame = dataclasses.replace(
             pending.frame, retransmission=True, destination_call=self.remote_call
