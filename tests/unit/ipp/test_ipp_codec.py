@@ -25,7 +25,7 @@ from faxgate.ipp.constants import GroupTag, Operation, ValueTag
 from faxgate.ipp.printer import PrinterDescription, printer_attributes
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "ipp"
-CAPTURED = sorted(FIXTURES.glob("ipptool-*.bin"))
+CAPTURED = sorted(FIXTURES.glob("*.bin"))  # from ipptool and from CUPS 2.4 (lp)
 
 
 def test_there_are_captured_requests() -> None:
@@ -137,3 +137,12 @@ def test_printer_attributes_encode_and_decode_equal() -> None:
 def test_malformed_messages_say_what_is_wrong(raw: bytes, reason: str) -> None:
     with pytest.raises(IppDecodeError, match=reason):
         decode_message(raw)
+
+
+def test_cups_send_document_capture_carries_the_pdf() -> None:
+    message = decode_message((FIXTURES / "cups-send-document-01.bin").read_bytes())
+    assert message.code == Operation.SEND_DOCUMENT
+    last = message.operation_attributes.get("last-document")
+    assert last is not None
+    assert last.first is True
+    assert message.data.startswith(b"%PDF-")
