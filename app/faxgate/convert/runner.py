@@ -78,6 +78,24 @@ def find_converter(mimetype_dir: Path, mime_type: str) -> Path:
     return candidate
 
 
+def shipped_converter_script(mime_type: str) -> str:
+    """The exact text of the converter faxgate ships for a type (rootfs/usr/lib/faxgate/mimetype)."""
+    return (
+        "#!/bin/sh\n"
+        f"# faxgate converter for {mime_type}: INPUT OUTPUT -> fax TIFF at OUTPUT "
+        "(see docs/conversion.md).\n"
+        f'exec "${{FAXGATE_PYTHON:-python3}}" -m faxgate.convert.tools {mime_type} "$@"\n'
+    )
+
+
+def is_shipped_converter(converter: Path, mime_type: str) -> bool:
+    """True if `converter` is, byte for byte, the script faxgate ships for `mime_type`."""
+    try:
+        return converter.read_text("utf-8") == shipped_converter_script(mime_type)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def builtin_converter_argv(mime_type: str) -> list[str]:
     """The command line of the built-in converter (used to normalise converters' output)."""
     return [sys.executable, "-m", "faxgate.convert.tools", mime_type]
@@ -109,13 +127,18 @@ def convert_document(
         os.chmod(private_input, 0o644)
         output = workdir / "output"
         env = _converter_environment(workdir, options, parsed)
-        run = run_limited(
-            [str(converter), str(private_input), str(output)],
-            cwd=workdir,
-            env=env,
-            time_limit_s=options.time_limit_s,
-            memory_limit_mb=options.memory_limit_mb,
-        )
+        if is_shipped_converter(converter, parsed.essence):
+            run = _run_builtin(
+                [parsed.essence, str(private_input), str(output)], workdir, env, options
+            )
+        else:
+            run = run_limited(
+                [str(converter), str(private_input), str(output)],
+                cwd=workdir,
+                env=env,
+                time_limit_s=options.time_limit_s,
+                memory_limit_mb=options.memory_limit_mb,
+            )
         _raise_for_failure(run, parsed.essence, options)
         warnings = _warnings_of(run)
         fax_tiff = _normalised(output, workdir, env, options)
@@ -216,15 +239,40 @@ def _normalised(output: Path, workdir: Path, env: dict[str, str], options: FaxPa
     elif kind != "application/pdf":
         raise ConversionError(f"the converter wrote {kind}, not PDF or TIFF")
     normalised = workdir / "normalised.tif"
-    run = run_limited(
-        [*builtin_converter_argv(kind), str(output), str(normalised)],
+    run = _run_builtin([kind, str(output), str(normalised)], workdir, env, options)
+    _raise_for_failure(run, kind, options)
+    return normalised
+
+
+#: Run the built-in converters in the warm zygote (False: always start a new Python).
+USE_ZYGOTE = True
+
+
+def _run_builtin(
+    args: list[str], workdir: Path, env: dict[str, str], options: FaxPageOptions
+) -> LimitedRun:
+    """`python -m faxgate.convert.tools ARGS` under limits: forked from the zygote if possible."""
+    if USE_ZYGOTE:
+        from faxgate.convert.zygote import shared_zygote
+
+        try:
+            return shared_zygote().run(
+                args,
+                cwd=workdir,
+                env=env,
+                time_limit_s=options.time_limit_s,
+                memory_limit_mb=options.memory_limit_mb,
+                ids=unprivileged_ids(),
+            )
+        except OSError:
+            pass  # no zygote (could not start, or died): start the converter the plain way
+    return run_limited(
+        [*builtin_converter_argv(args[0]), *args[1:]],
         cwd=workdir,
         env=env,
         time_limit_s=options.time_limit_s,
         memory_limit_mb=options.memory_limit_mb,
     )
-    _raise_for_failure(run, kind, options)
-    return normalised
 
 
 def _move_atomically(source: Path, destination: Path) -> None:
