@@ -197,6 +197,12 @@ class Dialog:
             if 0 < distance <= outstanding:
                 continue
             kept.append(pending)
+        if len(kept) < len(self._pending):
+            # Progress: the peer is taking our frames, just not all yet (loss, reordering).
+            # Giving up means `attempts` resends without any progress, not per frame: under
+            # heavy reordering a go-back-N receiver takes one frame per round.
+            for pending in kept:
+                pending.retries = 0
         self._pending = kept
 
     def _resend_from(self, iseqno: int, now: float) -> list[Transmit]:

@@ -137,7 +137,7 @@ def _exchange_over_bad_channel(
 ) -> tuple[list[list[int]], list[Dialog]]:
     """Both sides send `count` numbered TEXT frames over a lossy, duplicating, reordering link."""
     rng = random.Random(seed)
-    policy = RetransmitPolicy(attempts=14)
+    policy = RetransmitPolicy()  # the defaults a call uses
     sides = [
         Dialog(5, PEER, 0.0, remote_call=9, policy=policy),
         Dialog(9, PEER, 0.0, remote_call=5, policy=policy),
