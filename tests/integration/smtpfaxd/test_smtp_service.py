@@ -179,10 +179,21 @@ def test_relay_auth_parameter_is_tolerated(spool: Spool, smtpfaxd_factory: MakeD
     daemon = smtpfaxd_factory(spool)
     with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
         client.ehlo("relay.example.com")
+        for extension in ("size", "8bitmime", "smtputf8", "starttls"):
+            assert client.has_extn(extension), extension
         code, _ = client.docmd("MAIL FROM:<a@example.com> AUTH=<> BODY=8BITMIME")
         assert code == 250
         assert client.rcpt("x@0991234.fax")[0] == 250
         assert client.data(a_mail("x@0991234.fax").as_bytes(policy=email.policy.SMTP))[0] == 250
+        # An internationalised sender with SMTPUTF8 and an 8-bit body.
+        client.command_encoding = "utf-8"
+        code, _ = client.docmd("MAIL FROM:<jürgen@exämple.de> SMTPUTF8 BODY=8BITMIME")
+        assert code == 250
+        assert client.rcpt("x@0991234.fax")[0] == 250
+        body = "From: jürgen@exämple.de\r\nSubject: Grüße\r\n\r\nÄnderung\r\n".encode()
+        assert client.data(body)[0] == 250
+    senders = [json.loads(str(row["params"]))["mail_from"] for row in daemon.submissions()]
+    assert senders == ["a@example.com", "jürgen@exämple.de"]
 
 
 def test_oversize_is_refused_at_mail_from_and_at_data(
