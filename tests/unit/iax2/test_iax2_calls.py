@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from iax2_sim import Network
 
 from faxgate.iax2.call import Call, CallState, CallTimers, DialRequest
@@ -474,3 +476,31 @@ def test_peer_codec_change_by_full_voice_frame_applies_to_later_mini_frames() ->
         samples = event.samples  # type: ignore[attr-defined]
         assert len(samples) == 160  # 1 octet per sample: decoded as µ-law, not as SLINEAR
         assert np.all(np.abs(samples.astype(int) - tone) <= 1000 // 16 + 16)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32), st.floats(0.0, 0.15), st.floats(0.0, 0.06))
+def test_impaired_calls_complete_or_end_clearly_and_never_hang(
+    seed: int, loss: float, jitter: float
+) -> None:
+    net = Network(loss=loss, jitter=jitter, seed=seed)
+    caller = Phone(net, A, Endpoint(rng=random.Random(seed)))
+    callee = Phone(net, B, Endpoint(rng=random.Random(seed + 1)))
+    call_id, outputs = caller.endpoint.dial(DialRequest(B, "100"), 0.0)
+    net.emit(A, outputs)
+
+    def each_step(now: float) -> None:
+        caller.stream(now)
+        callee.stream(now)
+        if now == 8.0:
+            net.emit(A, caller.endpoint.hangup(call_id, now))
+
+    net.run(45.0, each_step=each_step)
+    assert caller.endpoint.calls == {}  # nothing left waiting on either side
+    assert callee.endpoint.calls == {}
+    (ended,) = net.of_type(A, CallEnded)
+    assert ended.reason  # type: ignore[attr-defined]
+    assert len(net.of_type(B, CallEnded)) <= 1
+    if net.of_type(A, CallAnswered):
+        (far_end,) = net.of_type(B, CallEnded)
+        assert far_end.reason  # type: ignore[attr-defined]
