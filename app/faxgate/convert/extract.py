@@ -4,7 +4,8 @@ Two extractors, measured (docs/conversion.md): PDFium is fast (about 1 ms a page
 letter-spaced text as separate letters (`@ @ + F A X`); Ghostscript's txtwrite joins them but
 costs about 16 ms a page. PDFs are read with PDFium first and again with Ghostscript only when
 PDFium's text holds no `@@` or holds a letter-spaced `@ @`; PostScript always goes to
-Ghostscript. Untrusted documents are parsed in a limited subprocess, never in the daemon.
+Ghostscript. Untrusted documents are parsed in a limited subprocess (forked from the warm
+converter zygote), never in the daemon.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from faxgate.convert.limits import run_limited
 from faxgate.convert.options import FaxPageOptions
-from faxgate.convert.runner import MimeType, _raise_for_failure
+from faxgate.convert.runner import (
+    MimeType,
+    _raise_for_failure,
+    _run_builtin,
+    _share_with_converter,
+)
 from faxgate.errors import ConversionError
 
 
@@ -33,8 +38,10 @@ def extract_page_texts(
     parsed = MimeType.parse(mime_type)
     workdir = Path(tempfile.mkdtemp(prefix="faxgate-text-", dir=temp_root))
     try:
+        _share_with_converter(workdir, Path(sys.executable))
         private_input = workdir / "input"
         shutil.copyfile(path, private_input)
+        private_input.chmod(0o644)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
@@ -44,15 +51,9 @@ def extract_page_texts(
         }
         if "charset" in parsed.parameters:
             env["FAXGATE_CHARSET"] = parsed.parameters["charset"][:40]
-        run = run_limited(
-            [sys.executable, "-m", "faxgate.convert.tools", "--extract-text", parsed.essence,
-             str(private_input)],
-            cwd=workdir,
-            env=env,
-            time_limit_s=options.time_limit_s,
-            memory_limit_mb=options.memory_limit_mb,
-            drop_privileges=False,
-        )  # fmt: skip
+        run = _run_builtin(
+            ["--extract-text", parsed.essence, str(private_input)], workdir, env, options
+        )
         _raise_for_failure(run, parsed.essence, options)
         try:
             texts = json.loads(run.stdout)
