@@ -64,6 +64,8 @@ class MailStore:
         try:
             if self._ledger is None:
                 self._ledger = Ledger.open(self.spool.ledger_path)
+            if owner is None:
+                owner = self._user_with_address(str(params.get("mail_from") or ""))
             submission = intake.accept(self.spool, self._ledger, "mail", raw, params, owner)
         except DiskFullError as exc:
             self._remove_unrecorded(started)
@@ -78,6 +80,21 @@ class MailStore:
             raise StoreError(str(exc)) from exc
         intake.poke(self.spool)
         return submission
+
+    def _user_with_address(self, address: str) -> str | None:
+        """The enabled appliance user whose mail address sent this (owner of the job), if any.
+
+        Mail relayed by the company server carries no login; its envelope sender is as good an
+        identity as the allowed networks make it, and lets users see their own mailed faxes.
+        """
+        if not address or self._ledger is None:
+            return None
+        row = self._ledger.query_one(
+            "SELECT name FROM users WHERE email = ? COLLATE NOCASE AND disabled = 0"
+            " ORDER BY id LIMIT 1",
+            (address,),
+        )
+        return str(row["name"]) if row is not None else None
 
     def _remove_unrecorded(self, since: float) -> None:
         """Delete mail files this failed store wrote without a ledger row (COMMIT failed)."""

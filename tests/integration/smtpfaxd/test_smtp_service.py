@@ -147,6 +147,18 @@ def test_starttls_and_auth_as_an_appliance_user_from_a_foreign_network(
     assert params["auth_user"] == "alice"
 
 
+def test_sender_address_of_an_appliance_user_makes_the_job_theirs(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    with Ledger.open(spool.ledger_path) as ledger:
+        users.create(ledger, "carol", "carols password", "user", "test", email="Carol@Example.com")
+    daemon = smtpfaxd_factory(spool)
+    for sender in ("carol@example.com", "stranger@example.com"):
+        result = swaks(daemon, "--from", sender, "--to", "x@0991234.fax")
+        assert result.returncode == 0, result.stdout
+    assert [row["owner"] for row in daemon.submissions()] == ["carol", None]
+
+
 def test_swaks_starttls_auth_login(spool: Spool, smtpfaxd_factory: MakeDaemon) -> None:
     with Ledger.open(spool.ledger_path) as ledger:
         users.create(ledger, "bob", "bobs password", "user", actor="test")
