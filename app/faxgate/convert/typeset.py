@@ -6,7 +6,7 @@ FreeType (Pillow) straight into ink images at the fax resolution. Drawing oursel
 writing a PDF and rasterising it) is both faster and sharper: glyphs are rasterised once, at the
 fax's own pixel grid.
 
-Body text is 10.5 pt: 84 columns between 14 mm margins on A4-long pages, 58 lines a page, a
+Body text is 10.5 pt: 83 columns between 14 mm margins on A4-long pages, 60 lines a page, a
 size that survives normal (98 lpi) resolution.
 """
 
