@@ -21,6 +21,7 @@ from faxgate.convert import (
     thumbnail,
 )
 from faxgate.convert.tiffio import FaxPage, encode_page, read_fax_pages, write_fax_tiff
+from faxgate.faxengine.compare import pages_equal
 
 _REVERSE = bytes(int(f"{value:08b}"[::-1], 2) for value in range(256))
 
@@ -132,3 +133,20 @@ def test_cover_page_with_text_and_html_bodies(
         mimetype_dir, documents / "a4-3pages.pdf", "application/pdf", tmp_path / "doc.tif"
     )
     assert merge_fax_tiffs([short.path, attachment.path], tmp_path / "fax.tif") == 4
+
+
+def test_to_fax_tiff_renders_a_trusted_pdf_in_process(documents: Path, tmp_path: Path) -> None:
+    from faxgate.convert import to_fax_tiff
+
+    # A PDF faxgate made itself (here: the PDF of a received fax) back to fax pages.
+    fax = fax_tiff(tmp_path / "fax.tif", FaxPageOptions(), pages=2)
+    received_fax_to_pdf(fax, tmp_path / "fax.pdf")
+    assert to_fax_tiff(tmp_path / "fax.pdf", tmp_path / "again.tif") == 2
+    infos = inspect_tiff(tmp_path / "again.tif")
+    assert all(info.is_fax_page(FaxPageOptions()) for info in infos)
+    # Same physical size: the page comes back 1728 pixels wide with the same number of lines,
+    # and pixel for pixel (the image lands on the fax grid one to one).
+    assert [info.height for info in infos] == [info.height for info in inspect_tiff(fax)]
+    assert pages_equal(fax, tmp_path / "again.tif", header_rows=0) == [True, True]
+    # Twenty pages take the two-process path.
+    assert to_fax_tiff(documents / "text-20pages.pdf", tmp_path / "twenty.tif") == 20
