@@ -10,6 +10,8 @@ from __future__ import annotations
 import ctypes.util
 import importlib.util
 import os
+import random
+import signal
 import socket
 import subprocess
 import sys
@@ -67,29 +69,55 @@ def free_udp_base(count: int) -> int:
     raise RuntimeError("no free UDP port range")
 
 
-@pytest.fixture
-def appliance(tmp_path: Path) -> Iterator[tuple[Spool, dict[str, str]]]:
-    spool = Spool(tmp_path / "spool")
-    initialise(spool)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAXGATE_")}
-    env["FAXGATE_SPOOL"] = str(spool.root)
-    env["FAXGATE_SYS_FAX_CONFIGURE_LINES_COUNT"] = "2"
-    env["FAXGATE_SYS_FAX_CONFIGURE_LINES_BASEPORT"] = str(free_udp_base(2))
-    # One dial: a failed loopback call fails the test at once, with iaxmodemd's reason.
-    env["FAXGATE_SYS_FAX_CONFIGURE_QUEUE_DIALS"] = "1"
-    procs = []
-    for program in ("iaxmodemd", "faxqueued"):
-        log = (tmp_path / f"{program}.log").open("wb")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "faxgate", program], env=env, stdout=log, stderr=log
+class Programs:
+    """iaxmodemd and faxqueued as real processes on one spool."""
+
+    def __init__(self, tmp_path: Path, lines: int, **settings: str) -> None:
+        self.tmp_path = tmp_path
+        self.spool = Spool(tmp_path / "spool")
+        initialise(self.spool)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAXGATE_")}
+        env["FAXGATE_SPOOL"] = str(self.spool.root)
+        env["FAXGATE_SYS_FAX_CONFIGURE_LINES_COUNT"] = str(lines)
+        env["FAXGATE_SYS_FAX_CONFIGURE_LINES_BASEPORT"] = str(free_udp_base(lines))
+        for name, value in settings.items():
+            env["FAXGATE_SYS_FAX_CONFIGURE_" + name.upper()] = value
+        self.env = env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, program: str) -> None:
+        with (self.tmp_path / f"{program}.log").open("ab") as log:
+            self.procs[program] = subprocess.Popen(
+                [sys.executable, "-m", "faxgate", program], env=self.env, stdout=log, stderr=log
             )
-        )
-    yield spool, env
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        proc.wait(timeout=20)
+
+    def kill9(self, program: str) -> None:
+        proc = self.procs[program]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            proc.wait(timeout=20)
+
+
+@pytest.fixture
+def programs(tmp_path: Path) -> Iterator[Callable[..., Programs]]:
+    made: list[Programs] = []
+
+    def make(lines: int = 2, **settings: str) -> Programs:
+        p = Programs(tmp_path, lines, **settings)
+        p.start("iaxmodemd")
+        p.start("faxqueued")
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.stop_all()
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -112,9 +140,11 @@ def maildir(spool: Spool) -> list[EmailMessage]:
 
 
 def test_send_to_own_extension_is_done_received_and_mailed(
-    appliance: tuple[Spool, dict[str, str]],
+    programs: Callable[..., Programs],
 ) -> None:
-    spool, env = appliance
+    # One dial: a failed loopback call fails the test at once, with iaxmodemd's reason.
+    p = programs(queue_dials="1")
+    spool, env = p.spool, p.env
     subprocess.run(
         [
             sys.executable,
@@ -158,3 +188,49 @@ def test_send_to_own_extension_is_done_received_and_mailed(
     assert len(PdfReader(out).pages) == job.pages_total
     [note] = [m for m in mails if m["To"] == "alice@example.com"]
     assert note["Subject"] == "Fax to 100 sent [e2e]"
+
+
+@pytest.mark.timeout(900)
+def test_kill_9_at_random_moments_while_20_jobs_run(programs: Callable[..., Programs]) -> None:
+    """faxqueued and iaxmodemd are killed (-9) and restarted at random moments; every one of the
+    20 jobs still ends done exactly once."""
+    seed = int(os.environ.get("FAXGATE_TEST_SEED", time.time()))
+    rng = random.Random(seed)
+    p = programs(
+        lines=4, queue_retry_other="2", queue_retry_protocol="2", queue_dials="30", queue_tries="30"
+    )
+    numbers = [f"{500 + i}" for i in range(20)]
+    with Ledger.open(p.spool.ledger_path) as ledger:
+        sid = api.submit_upload(
+            p.spool, ledger, [("letter.txt", LETTER.encode())], numbers, notify="alice@example.com"
+        )
+
+        def states() -> list[str]:
+            return [j.state for j in api.jobs_of_submission(ledger, sid)]
+
+        wait_for(lambda: len(states()) == 20, 60, "20 jobs")
+        kills = []
+        for program in ("faxqueued", "iaxmodemd", "faxqueued", "iaxmodemd"):
+            time.sleep(rng.uniform(2.0, 20.0))
+            p.kill9(program)
+            kills.append((program, states().count("done")))
+            time.sleep(rng.uniform(0.0, 2.0))
+            p.start(program)
+        wait_for(lambda: states() == ["done"] * 20, 600, f"all done (seed {seed}, kills {kills})")
+        jobs = api.jobs_of_submission(ledger, sid)
+        done_calls = ledger.query(
+            "SELECT job_id, COUNT(*) AS n FROM calls WHERE direction = 'out' AND outcome = 'done'"
+            " GROUP BY job_id"
+        )
+        wait_for(
+            lambda: not ledger.query("SELECT id FROM queue_notifications WHERE sent_at IS NULL"),
+            60,
+            "notifications sent",
+        )
+        done_notes = ledger.query(
+            "SELECT job_id, COUNT(*) AS n FROM queue_notifications WHERE kind = 'done'"
+            " GROUP BY job_id"
+        )
+    assert sorted(j.number for j in jobs) == numbers
+    assert {r["job_id"]: r["n"] for r in done_calls} == {j.id: 1 for j in jobs}, seed
+    assert {r["job_id"]: r["n"] for r in done_notes} == {j.id: 1 for j in jobs}, seed
