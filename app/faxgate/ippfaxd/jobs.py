@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,7 +25,12 @@ from faxgate.spool.ledger import Ledger
 WhichJobs = Literal["completed", "not-completed", "all"]
 FAILED_SUBMISSION_STATES = frozenset({"failed", "rejected", "bad", "error"})
 JOINED_SELECT = (
-    "SELECT j.*, s.state AS submission_state, s.error AS submission_error"
+    "SELECT j.*, s.state AS submission_state, s.error AS submission_error,"
+    " (SELECT COUNT(*) FROM jobs f WHERE f.submission_id = j.submission_id) AS faxes,"
+    " (SELECT COUNT(*) FROM jobs f WHERE f.submission_id = j.submission_id"
+    "  AND f.state = 'done') AS faxes_sent,"
+    " (SELECT COUNT(*) FROM jobs f WHERE f.submission_id = j.submission_id"
+    "  AND f.state IN ('failed', 'cancelled')) AS faxes_failed"
     " FROM ipp_jobs j LEFT JOIN submissions s ON s.id = j.submission_id"
 )
 NOT_TERMINAL = tuple(int(state) for state in JobState if not state.is_terminal)
@@ -115,11 +120,7 @@ class JobStore:
             conn.execute(f"UPDATE ipp_jobs SET {assignments} WHERE id = ?", (*values, job_id))  # noqa: S608
 
     def row(self, job_id: int) -> sqlite3.Row | None:
-        return self.ledger.query_one(
-            "SELECT j.*, s.state AS submission_state, s.error AS submission_error"
-            " FROM ipp_jobs j LEFT JOIN submissions s ON s.id = j.submission_id WHERE j.id = ?",
-            (job_id,),
-        )
+        return self.ledger.query_one(JOINED_SELECT + " WHERE j.id = ?", (job_id,))
 
     def get(self, job_id: int) -> JobView | None:
         row = self.row(job_id)
@@ -163,12 +164,12 @@ def view(row: sqlite3.Row) -> JobView:
     """The job as IPP shows it, its state following the submission."""
     state = JobState(row["state"])
     message = row["state_message"]
-    submission_failed = row["submission_state"] in FAILED_SUBMISSION_STATES
-    if state is JobState.COMPLETED and (submission_failed or row["submission_error"]):
-        state = JobState.ABORTED
-        message = (
-            row["submission_error"] or f"the fax queue could not use it ({row['submission_state']})"
-        )
+    if state is JobState.COMPLETED:
+        if row["submission_state"] in FAILED_SUBMISSION_STATES:
+            state = JobState.ABORTED
+            message = row["submission_error"] or "the fax queue could not use this print job"
+        else:
+            message = fax_progress(row)
     return JobView(
         job_id=row["id"],
         name=row["name"],
@@ -185,5 +186,15 @@ def view(row: sqlite3.Row) -> JobView:
     )
 
 
-def submission_ids(rows: Iterable[sqlite3.Row]) -> list[int]:
-    return [row["submission_id"] for row in rows if row["submission_id"] is not None]
+def fax_progress(row: sqlite3.Row) -> str:
+    """job-state-message of a handed-over job: what became of it in the fax queue."""
+    submission_state = row["submission_state"]
+    if submission_state == "held":
+        return "waiting for the fax number: complete it in the fax server's web interface"
+    if submission_state != "done":
+        return "handed to the fax queue"
+    total, sent, failed = row["faxes"], row["faxes_sent"], row["faxes_failed"]
+    waiting = total - sent - failed
+    parts = [f"{sent} sent"] + ([f"{failed} failed"] if failed else [])
+    parts += [f"{waiting} waiting"] if waiting else []
+    return f"{total} fax{'es' if total != 1 else ''}: {', '.join(parts)}"

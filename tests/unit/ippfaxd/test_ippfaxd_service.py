@@ -161,3 +161,44 @@ def test_other_printer_paths_and_operations(service: PrinterService) -> None:
     assert send(service, request(Operation.PAUSE_PRINTER)).code == (
         Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED
     )
+
+
+def test_job_state_follows_the_submission_and_its_faxes(
+    service: PrinterService, ledger: Ledger
+) -> None:
+    def print_one() -> int:
+        response = send(service, request(Operation.PRINT_JOB, data=b"%!PS\nshowpage\n"))
+        job_id = job_value(response, "job-id")
+        assert isinstance(job_id, int)
+        return job_id
+
+    def state_and_message(job_id: int) -> tuple[object, object]:
+        response = send(service, request(Operation.GET_JOB_ATTRIBUTES,
+                                         Attribute.of("job-id", ValueTag.INTEGER, job_id)))  # fmt: skip
+        return job_value(response, "job-state"), job_value(response, "job-state-message")
+
+    def submission_of(job_id: int) -> int:
+        row = ledger.query_one("SELECT submission_id FROM ipp_jobs WHERE id = ?", (job_id,))
+        assert row is not None
+        return int(row[0])
+
+    held, faxed, rejected = print_one(), print_one(), print_one()
+    assert state_and_message(held) == (JobState.COMPLETED, "handed to the fax queue")
+    with ledger.transaction() as conn:  # what faxqueued's intake and dispatch record
+        conn.execute("UPDATE submissions SET state = 'held' WHERE id = ?", (submission_of(held),))
+        conn.execute("UPDATE submissions SET state = 'done' WHERE id = ?", (submission_of(faxed),))
+        for number, state in (("1", "done"), ("2", "failed"), ("3", "sleeping")):
+            conn.execute(
+                "INSERT INTO jobs (submission_id, number, state, send_at, kill_at, created_at,"
+                " updated_at) VALUES (?, ?, ?, 0, 0, 0, 0)",
+                (submission_of(faxed), number, state),
+            )
+        conn.execute(
+            "UPDATE submissions SET state = 'rejected', error = 'no fax number field' WHERE id = ?",
+            (submission_of(rejected),),
+        )
+    state, message = state_and_message(held)
+    assert state == JobState.COMPLETED
+    assert "waiting for the fax number" in str(message)
+    assert state_and_message(faxed) == (JobState.COMPLETED, "3 faxes: 1 sent, 1 failed, 1 waiting")
+    assert state_and_message(rejected) == (JobState.ABORTED, "no fax number field")
