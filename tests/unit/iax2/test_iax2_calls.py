@@ -39,6 +39,7 @@ from faxgate.iax2.frames import FullFrame, MiniFrame, parse_frame
 from faxgate.iax2.ies import InformationElements
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "iax2"
+MODEM_CALL = int.from_bytes((FIXTURES / "new.bin").read_bytes()[:2], "big") & 0x7FFF  # its NEW's
 A = ("127.0.0.1", 4570)
 B = ("127.0.0.1", 4571)
 MODEM = ("127.0.0.1", 40000)
@@ -134,7 +135,7 @@ def test_iaxmodem_new_is_accepted_with_slinear_and_reported() -> None:
     accept, ringing = frames
     assert accept.is_iax(IaxSubclass.ACCEPT)
     assert accept.ies.get(IeType.FORMAT) == MediaFormat.SLINEAR
-    assert accept.destination_call == 8731  # the modem's source call number
+    assert accept.destination_call == MODEM_CALL  # the modem's source call number
     assert (accept.oseqno, accept.iseqno) == (0, 1)  # iseqno 1 acknowledges the NEW
     assert (ringing.frame_type, ringing.subclass) == (FrameType.CONTROL, ControlSubclass.RINGING)
     (incoming,) = events(outputs, IncomingCall)
@@ -170,7 +171,7 @@ def test_policy_refusal_sends_reject_and_forgets_the_call_once_acked() -> None:
     assert "not allowed" in reject.ies.text(IeType.CAUSE)
     assert not events(outputs, IncomingCall)
     ack = FullFrame(
-        8731, reject.source_call, reject.timestamp, 1, 1, FrameType.IAX, IaxSubclass.ACK
+        MODEM_CALL, reject.source_call, reject.timestamp, 1, 1, FrameType.IAX, IaxSubclass.ACK
     )
     endpoint.datagram_received(bytes(ack), MODEM, 0.1)
     endpoint.tick(0.2)
@@ -504,3 +505,27 @@ def test_impaired_calls_complete_or_end_clearly_and_never_hang(
     if net.of_type(A, CallAnswered):
         (far_end,) = net.of_type(B, CallEnded)
         assert far_end.reason  # type: ignore[attr-defined]
+
+
+def test_our_outgoing_call_understands_an_answering_iaxmodem() -> None:
+    call, _new = Call.dial(300, DialRequest(MODEM, "200", "5550199", "faxgate"), 0.0)
+    got: list[Output] = []
+    for name, at in (("accept_from_modem", 0.01), ("ringing_from_modem", 0.02), ("answer_from_modem", 0.03),
+                     ("full_voice_from_answering_modem", 0.12)):  # fmt: skip
+        frame = parse_frame((FIXTURES / f"{name}.bin").read_bytes())
+        assert isinstance(frame, FullFrame)
+        assert frame.destination_call == 300  # captured against call number 300, like ours
+        got += call.receive_full(frame, at)
+    mini = parse_frame((FIXTURES / "mini_voice_from_answering_modem.bin").read_bytes())
+    assert isinstance(mini, MiniFrame)
+    got += call.receive_mini(mini, 0.14)
+    (accepted,) = events(got, CallAccepted)
+    assert accepted.media_format == MediaFormat.SLINEAR  # type: ignore[attr-defined]
+    assert events(got, CallRinging)
+    assert events(got, CallAnswered)
+    assert call.state is CallState.UP
+    audio = events(got, AudioReceived)
+    assert [a.timestamp for a in audio] == [120, 140]  # type: ignore[attr-defined]
+    # Every one of the modem's sequenced frames was acknowledged, in order.
+    acks = [f for f in transmits(got) if f.is_iax(IaxSubclass.ACK)]
+    assert [a.iseqno for a in acks] == [1, 2, 3, 4]

@@ -17,6 +17,7 @@ from faxgate.iax2.events import CallAnswered, CallEnded, IncomingCall, Output, T
 from faxgate.iax2.frames import FullFrame, parse_frame
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "iax2"
+MODEM_CALL = int.from_bytes((FIXTURES / "new.bin").read_bytes()[:2], "big") & 0x7FFF  # its NEW's
 A = ("127.0.0.1", 4570)
 B = ("127.0.0.1", 4571)
 MODEM = ("127.0.0.1", 40000)
@@ -89,7 +90,7 @@ def test_unknown_iax_messages_are_answered_with_unsupport() -> None:
     (accept, _ringing) = full_frames(
         endpoint.datagram_received((FIXTURES / "new.bin").read_bytes(), MODEM, 0.0)
     )
-    odd = FullFrame(8731, accept.source_call, 50, 1, 2, FrameType.IAX, 0x6E)
+    odd = FullFrame(MODEM_CALL, accept.source_call, 50, 1, 2, FrameType.IAX, 0x6E)
     replies = full_frames(endpoint.datagram_received(bytes(odd), MODEM, 0.1))
     unsupport = [f for f in replies if f.is_iax(IaxSubclass.UNSUPPORT)]
     assert [f.ies.get(IeType.IAX_UNKNOWN) for f in unsupport] == [0x6E]
@@ -100,7 +101,7 @@ def test_frames_from_another_address_do_not_reach_a_call() -> None:
     (accept, _ringing) = full_frames(
         endpoint.datagram_received((FIXTURES / "new.bin").read_bytes(), MODEM, 0.0)
     )
-    hangup = FullFrame(8731, accept.source_call, 50, 1, 2, FrameType.IAX, IaxSubclass.HANGUP)
+    hangup = FullFrame(MODEM_CALL, accept.source_call, 50, 1, 2, FrameType.IAX, IaxSubclass.HANGUP)
     replies = endpoint.datagram_received(bytes(hangup), ("127.0.0.66", 40000), 0.1)
     assert [f.subclass for f in full_frames(replies)] == [IaxSubclass.INVAL]
     assert accept.source_call in endpoint.calls
@@ -130,7 +131,9 @@ def test_a_live_call_survives_mutated_datagrams(
     )
     frame = parse_frame(path.read_bytes())
     if isinstance(frame, FullFrame):  # address it to the live call so the call code is exercised
-        frame = dataclasses.replace(frame, source_call=8731, destination_call=accept.source_call)
+        frame = dataclasses.replace(
+            frame, source_call=MODEM_CALL, destination_call=accept.source_call
+        )
     data = bytearray(bytes(frame))
     for position, value in edits:
         data[position % len(data)] = value
