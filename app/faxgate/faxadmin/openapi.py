@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 from faxgate.faxadmin.faxlists import MAX_PAGE_SIZE, RECEIVED_STATES, SENT_STATES
+from faxgate.faxadmin.web import MAX_ID
 
 JSON = "application/json"
 Schema = dict[str, Any]
@@ -162,10 +163,14 @@ LINE = obj(
 )
 BINARY = {"type": "string", "format": "binary"}
 
-JOB_ID = path_param("job_id", {"type": "integer", "minimum": 1}, "job id")
-FAX_ID = path_param("fax_id", {"type": "integer", "minimum": 1}, "received fax id")
+JOB_ID = path_param("job_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "job id")
+FAX_ID = path_param(
+    "fax_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "received fax id"
+)
 EXTENSION = path_param("extension", {"type": "string", "pattern": "^[0-9]{1,20}$"}, "extension")
-PRINT_JOB_ID = path_param("print_job_id", {"type": "integer", "minimum": 1}, "held print job id")
+PRINT_JOB_ID = path_param(
+    "print_job_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "held print job id"
+)
 
 
 def json_request(schema: Schema) -> Schema:
@@ -264,7 +269,7 @@ def paths() -> dict[str, Any]:
         "/submissions/{submission_id}": {
             "get": {
                 "summary": "What became of a submission (its jobs once converted)",
-                "parameters": [path_param("submission_id", {"type": "integer", "minimum": 1}, "submission id")],
+                "parameters": [path_param("submission_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "submission id")],
                 "responses": answers(
                     "200",
                     json_answer(
