@@ -397,6 +397,10 @@ class Call:
             return self._on_authrep(frame, now)
         if subclass in (IaxSubclass.NEW, IaxSubclass.POKE):
             return [self.dialog.ack(frame)]
+        if subclass == IaxSubclass.TXREQ:
+            # A PBX (Asterisk's transfer=yes) wants media to bypass it. We do not take part in
+            # path transfers; TXREJ tells it to keep bridging the audio itself.
+            return [self.dialog.send_iax(IaxSubclass.TXREJ, now)]
         if subclass not in _KNOWN_IAX_SUBCLASSES:  # RFC 5456 6.9.5: say we do not know it
             unknown = InformationElements.build((IeType.IAX_UNKNOWN, subclass & 0xFF))
             return [self.dialog.send_iax(IaxSubclass.UNSUPPORT, now, unknown)]

@@ -529,3 +529,14 @@ def test_our_outgoing_call_understands_an_answering_iaxmodem() -> None:
     # Every one of the modem's sequenced frames was acknowledged, in order.
     acks = [f for f in transmits(got) if f.is_iax(IaxSubclass.ACK)]
     assert [a.iseqno for a in acks] == [1, 2, 3, 4]
+
+
+def test_a_pbx_asking_for_a_media_transfer_is_told_no() -> None:
+    call, new = _incoming_call()
+    txreq = FullFrame(
+        new.source_call, 300, 900, 1, 3, FrameType.IAX, IaxSubclass.TXREQ,
+        ies=InformationElements.build((IeType.CALLNO, 4242), (IeType.TRANSFERID, 7)),
+    )  # fmt: skip
+    replies = transmits(call.receive_full(txreq, 1.0))
+    assert [f.subclass for f in replies] == [IaxSubclass.ACK, IaxSubclass.TXREJ]
+    assert call.state is CallState.UP  # the call itself goes on
