@@ -32,7 +32,7 @@ PDF = (
 SAMPLES = {"name": "style.css", "action": "cancel", "kind": "pdf", "extension": "100"}
 
 
-def app_routes(tmp: Path) -> list[tuple[str, str, object]]:
+def app_routes(tmp: Path) -> list[tuple[str, str, str]]:
     """(URI template, method, resource) of every route the admin app serves."""
     app = create_app(AdminConfig(spool=Spool(tmp / "spool"), environ={}))
     found = []
