@@ -115,7 +115,7 @@ def test_upload_is_sent_received_and_mailed(
 ) -> None:
     spool, _daemon, fake = setup()
     with Ledger.open(spool.ledger_path) as ledger:
-        devices.add(ledger, "100", ["bob@example.com"], actor="test")
+        devices.add(ledger, "100", ["bob@example.com"], actor="test", fmt="inlinegif")
         sid = api.submit_upload(
             spool,
             ledger,
@@ -139,6 +139,11 @@ def test_upload_is_sent_received_and_mailed(
     assert "REMOTE FAX" in body
     # The device's address got the received fax as a PDF of the right page count.
     [received] = to(mails, "bob@example.com")
+    # inlinegif: the first page shown as a GIF in the HTML part, the PDF attached.
+    assert "image/gif" in [p.get_content_type() for p in received.walk()]
+    html = received.get_body(preferencelist=("html",))
+    assert html is not None
+    assert "cid:" in html.get_content()
     [pdf] = [p for p in received.iter_attachments() if p.get_content_type() == "application/pdf"]
     pdf_path = spool.tmp / "got.pdf"
     pdf_path.write_bytes(pdf.get_content())
