@@ -387,3 +387,25 @@ def _encode_datetime(moment: dt.datetime) -> bytes:
 def attribute_names(groups: Iterable[AttributeGroup]) -> list[str]:
     """Every attribute name in `groups`, in order (for logs and tests)."""
     return [attribute.name for group in groups for attribute in group.attributes]
+
+
+def attributes_length(data: bytes) -> int | None:
+    """Bytes up to and including the end-of-attributes tag, or None when `data` is too short.
+
+    Only the framing is followed (tags and lengths), so a server reading a request from a
+    socket knows when it has the whole attribute section and can stream the document after it.
+    """
+    pos = 8
+    while True:
+        if pos >= len(data):
+            return None
+        tag = data[pos]
+        pos += 1
+        if tag == GroupTag.END:
+            return pos
+        if tag < 0x10:
+            continue
+        for _ in range(2):  # name, then value: each a 2-byte length and its bytes
+            if pos + 2 > len(data):
+                return None
+            pos += 2 + struct.unpack(">H", data[pos : pos + 2])[0]

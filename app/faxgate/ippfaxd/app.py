@@ -22,6 +22,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import falcon
 from PIL import Image, ImageDraw
 
 from faxgate import users
+from faxgate.ipp.codec import attributes_length
 from faxgate.ippfaxd.access import basic_credentials, client_allowed
 from faxgate.ippfaxd.jobs import JobStore
 from faxgate.ippfaxd.service import (
@@ -47,6 +49,7 @@ log = logging.getLogger("ippfaxd")
 
 IPP_MEDIA_TYPE = "application/ipp"
 READ_CHUNK = 256 * 1024
+MAX_ATTRIBUTES = 1024 * 1024  # a request's attributes are a few kB; a document follows them
 AUTH_CACHE_SECONDS = 300.0
 _HOST = re.compile(r"\A(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\Z")
 K = "sys.fax.configure."
@@ -140,16 +143,16 @@ class PrinterResource:
         content_type = (req.content_type or "").split(";", 1)[0].strip().lower()
         if content_type != IPP_MEDIA_TYPE:
             raise falcon.HTTPUnsupportedMediaType(description="This is an IPP printer.")
-        body = read_body(req.stream, self.config.max_size + 1024 * 1024)
+        head, rest = read_attributes(req.stream)
         service = self.service()
         resp.content_type = IPP_MEDIA_TYPE
         if not client_allowed(req.remote_addr, self.networks):
             log.info("refused print client %s: not in the allowed networks", req.remote_addr)
-            resp.data = service.forbidden(body, "your network may not use this fax printer")
+            resp.data = service.forbidden(head, "your network may not use this fax printer")
             return
         user = self.authenticated_user(req)
         caller = Caller(address=req.remote_addr, host=self.host(req), authenticated_user=user)
-        resp.data = service.handle(body, caller)
+        resp.data = service.handle(head, caller, rest)
 
     def on_any(self, req: falcon.Request, resp: falcon.Response, **_: Any) -> None:
         """The sink for every path and method."""
@@ -190,20 +193,28 @@ def printer_icon() -> bytes:
     return out.getvalue()
 
 
-def read_body(stream: object, limit: int) -> bytes:
-    """The whole request body, read to EOF (chunked bodies have no length); 413 above `limit`."""
+def read_attributes(stream: object) -> tuple[bytes, Iterator[bytes]]:
+    """The body up to the end of the IPP attributes (at least), and an iterator of the rest.
+
+    The body is read from the WSGI input to EOF in chunks (chunked requests have no length);
+    the document after the attributes is left in the stream for the spool to store, so a large
+    job never sits in memory whole.
+    """
     read = getattr(stream, "read")  # noqa: B009 (a WSGI input has no common type)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+    head = b""
+    while attributes_length(head) is None:
         chunk: bytes = read(READ_CHUNK)
         if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise falcon.HTTPContentTooLarge(description="The print job is too large.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+            break  # incomplete or empty: the decoder says what is wrong
+        head += chunk
+        if len(head) > MAX_ATTRIBUTES and attributes_length(head) is None:
+            raise falcon.HTTPContentTooLarge(description="IPP attributes too large.")
+
+    def rest() -> Iterator[bytes]:
+        while chunk := read(READ_CHUNK):
+            yield chunk
+
+    return head, rest()
 
 
 def create_app(
@@ -224,7 +235,3 @@ def get_app() -> falcon.App[falcon.Request, falcon.Response]:
     spool = Spool.from_environment()
     spool.ensure()
     return create_app(spool, load_settings(spool))
-
-
-def spool_path(spool: Spool) -> Path:
-    return spool.root

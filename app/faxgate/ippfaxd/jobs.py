@@ -18,6 +18,7 @@ from typing import Literal
 
 from faxgate.ipp.constants import JobState
 from faxgate.ipp.semantics import JobView, state_reasons
+from faxgate.ippfaxd.document import DocumentStream
 from faxgate.spool import intake
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
@@ -74,7 +75,7 @@ class JobStore:
         self,
         spool: Spool,
         job_id: int,
-        data: bytes,
+        data: DocumentStream,
         params: Mapping[str, object],
         owner: str | None,
         document_name: str,
@@ -85,7 +86,13 @@ class JobStore:
         """Spool the job's document durably and link it; returns the submission id."""
         now = self.clock()
         self._set(job_id, "state = ?, processing_at = ?", int(JobState.PROCESSING), now)
-        submission_id = intake.accept(spool, self.ledger, "print", data, params, owner)
+        try:
+            submission_id = intake.accept(spool, self.ledger, "print", data, params, owner)
+        except BaseException as exc:
+            # Nothing was stored (accept rolls back): the client hears an error, and the job
+            # must not look as if it were still being received.
+            self.finish(job_id, JobState.ABORTED, f"the document could not be stored: {exc}")
+            raise
         with self.ledger.transaction() as conn:
             conn.execute(
                 "UPDATE ipp_jobs SET submission_id = ?, documents = documents + 1, size = ?,"
@@ -94,7 +101,7 @@ class JobStore:
                 " state_message = ? WHERE id = ?",
                 (
                     submission_id,
-                    len(data),
+                    data.size,
                     document_name,
                     declared_format,
                     sniffed_format,

@@ -13,7 +13,7 @@ import logging
 import shutil
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from faxgate.convert.sniff import sniff_mime_type
@@ -34,6 +34,7 @@ from faxgate.ipp.constants import GroupTag, JobState, Operation, Status, ValueTa
 from faxgate.ipp.printer import DOCUMENT_FORMATS, PrinterDescription, is_job_template
 from faxgate.ipp.printer import printer_attributes as all_printer_attributes
 from faxgate.ipp.semantics import IppRequestError, JobView
+from faxgate.ippfaxd.document import DocumentStream, DocumentTooLarge
 from faxgate.ippfaxd.jobs import JobStore, NewJob, WhichJobs
 from faxgate.ippfaxd.usernames import appliance_user
 from faxgate.spool import intake
@@ -84,11 +85,16 @@ class PrinterService:
         self.config = config
         self.started_at = started_at
         self.clock = clock
+        self.document = DocumentStream.of(b"", 0)  # the current request's document
 
     # -- entry point --------------------------------------------------------------------------
 
-    def handle(self, body: bytes, caller: Caller) -> bytes:
-        """The encoded response to the encoded request `body`."""
+    def handle(self, body: bytes, caller: Caller, rest: Iterable[bytes] = ()) -> bytes:
+        """The encoded response to the encoded request `body`.
+
+        `body` holds at least the whole attribute section; `rest` is the remainder of the
+        request body (the document's tail), read only while the document is being stored.
+        """
         try:
             request = decode_message(body)
         except IppDecodeError as exc:
@@ -96,6 +102,7 @@ class PrinterService:
             return encode(
                 error_response(header_of(body), Status.CLIENT_ERROR_BAD_REQUEST, str(exc))
             )
+        self.document = DocumentStream(request.data, rest, self.config.max_size)
         try:
             semantics.check_request(request)
             response = self.dispatch(request, caller)
@@ -239,13 +246,11 @@ class PrinterService:
     def spool_job(
         self, request: Message, caller: Caller, job_id: int, declared: str, last: bool
     ) -> None:
-        if not request.data:
+        document = self.document
+        head = document.head()
+        if not head:
             raise IppRequestError(Status.CLIENT_ERROR_BAD_REQUEST, "the request has no document")
-        if len(request.data) > self.config.max_size:
-            raise IppRequestError(
-                Status.CLIENT_ERROR_REQUEST_ENTITY_TOO_LARGE, "the document is too large"
-            )
-        sniffed = sniff_mime_type(request.data)
+        sniffed = sniff_mime_type(head)
         row = self.store.row(job_id)
         assert row is not None
         document_name = semantics.operation_value(request, "document-name")
@@ -259,16 +264,22 @@ class PrinterService:
             "client": caller.address,
             "job_attributes": json.loads(row["attributes"]),
         }
-        submission = self.store.spool_document(
-            self.spool, job_id, request.data, params, row["owner"],
-            params["document_name"] if isinstance(params["document_name"], str) else "",
-            declared, sniffed, last,
-        )  # fmt: skip
+        try:
+            submission = self.store.spool_document(
+                self.spool, job_id, document, params, row["owner"],
+                params["document_name"] if isinstance(params["document_name"], str) else "",
+                declared, sniffed, last,
+            )  # fmt: skip
+        except DocumentTooLarge as exc:
+            raise IppRequestError(
+                Status.CLIENT_ERROR_REQUEST_ENTITY_TOO_LARGE,
+                f"the document is larger than the {self.config.max_size // 2**20} MB allowed",
+            ) from exc
         intake.poke(self.spool)
         log.info(
             "job %d from %s (user %r → %s, %s, %d bytes) spooled as submission %d",
             job_id, caller.address, row["user_name"], row["owner"], sniffed,
-            len(request.data), submission,
+            document.size, submission,
         )  # fmt: skip
 
     def print_job(self, request: Message, caller: Caller) -> Message:
@@ -295,7 +306,7 @@ class PrinterService:
         if job.state.is_terminal and job.documents == 0:
             raise IppRequestError(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is no longer open")
         if job.documents > 0:
-            if request.data:
+            if self.document.head(1):
                 raise IppRequestError(
                     Status.SERVER_ERROR_MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED,
                     "a fax job takes one document",

@@ -179,3 +179,36 @@ def test_basic_auth_when_required(auth_printer: Printer) -> None:
     assert response.code == Status.SUCCESSFUL_OK
     [row] = submissions(auth_printer.spool)
     assert row["owner"] == "anna"  # the proven user, not requesting-user-name
+
+
+@pytest.fixture
+def small_printer(tmp_path: Path) -> Iterator[Printer]:
+    started = start_printer(tmp_path, {"FAXGATE_SYS_FAX_CONFIGURE_IPP_MAXSIZE": "1"})
+    yield started
+    stop_printer(started.process)
+
+
+def test_documents_stream_to_the_spool_and_the_size_limit_holds(small_printer: Printer) -> None:
+    port, uri = small_printer.port, small_printer.uri
+    job = operation_attributes(uri, document_format="application/postscript")
+    fits = postscript([["@@+FAX:0991@@"]]) + b"%" + b"x" * 900_000 + b"\n"
+    _, response = ipp_request(port, Operation.PRINT_JOB, job, fits, chunked=True)
+    assert isinstance(response, Message)
+    assert response.code == Status.SUCCESSFUL_OK
+    [row] = submissions(small_printer.spool)
+    assert (small_printer.spool.incoming / row["path"]).read_bytes() == fits
+
+    too_big = fits + b"%" + b"y" * 300_000 + b"\n"  # just over 1 MB
+    _, response = ipp_request(port, Operation.PRINT_JOB, job, too_big, chunked=True)
+    assert isinstance(response, Message)
+    assert response.code == Status.CLIENT_ERROR_REQUEST_ENTITY_TOO_LARGE
+    assert len(submissions(small_printer.spool)) == 1  # nothing stored, nothing half-written
+    assert len(list(small_printer.spool.incoming.iterdir())) == 1
+    assert [p.name for p in small_printer.spool.tmp.iterdir()] == []
+    job_id = (
+        attribute(response, GroupTag.JOB, "job-id").first if response.group(GroupTag.JOB) else None
+    )
+    assert job_id is None
+    with Ledger.open(small_printer.spool.ledger_path) as ledger:
+        states = [r[0] for r in ledger.query("SELECT state FROM ipp_jobs ORDER BY id")]
+    assert states == [JobState.COMPLETED, JobState.ABORTED]

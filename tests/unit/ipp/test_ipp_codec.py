@@ -18,6 +18,7 @@ from faxgate.ipp.codec import (
     Message,
     Resolution,
     Value,
+    attributes_length,
     decode_message,
     encode_message,
 )
@@ -146,3 +147,11 @@ def test_cups_send_document_capture_carries_the_pdf() -> None:
     assert last is not None
     assert last.first is True
     assert message.data.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("path", CAPTURED[:6], ids=lambda p: p.stem)
+def test_attributes_length_finds_the_end_only_when_it_is_there(path: Path) -> None:
+    raw = path.read_bytes()
+    end = len(raw) - len(decode_message(raw).data)
+    assert attributes_length(raw) == end
+    assert all(attributes_length(raw[:cut]) is None for cut in range(end))
