@@ -32,6 +32,7 @@ class LimitedRun:
     stdout: bytes
     stderr: bytes
     timed_out: bool
+    cpu_seconds: float = 0.0  # user + system time of the process and what it waited for
 
     @property
     def signal_number(self) -> int | None:
@@ -94,6 +95,8 @@ def run_limited(
 ) -> LimitedRun:
     """Run `argv` to completion or to its time limit; never raises for the child's failures."""
     ids = unprivileged_ids(argv[:1]) if drop_privileges else None
+    # CPU time from the children's totals: exact unless another thread reaps a child meanwhile.
+    cpu_before = _children_cpu()
     process = subprocess.Popen(
         list(argv),
         cwd=cwd,
@@ -106,15 +109,22 @@ def run_limited(
     )
     try:
         stdout, stderr = process.communicate(timeout=time_limit_s)
-        return LimitedRun(process.returncode, stdout, stderr, timed_out=False)
+        timed_out = False
     except subprocess.TimeoutExpired:
         _kill_group(process)
         stdout, stderr = process.communicate()
-        return LimitedRun(process.returncode, stdout, stderr, timed_out=True)
+        timed_out = True
     except BaseException:
         _kill_group(process)
         process.wait()
         raise
+    cpu = max(0.0, _children_cpu() - cpu_before)
+    return LimitedRun(process.returncode, stdout, stderr, timed_out, cpu)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

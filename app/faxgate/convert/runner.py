@@ -36,6 +36,7 @@ class ConvertedDocument:
     pages: int
     path: Path
     warnings: tuple[str, ...] = ()
+    cpu_seconds: float = 0.0  # converter processes' CPU time (0 for a cache hit)
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,19 @@ def convert_document(
             )
         _raise_for_failure(run, parsed.essence, options)
         warnings = _warnings_of(run)
-        fax_tiff = _normalised(output, workdir, env, options)
+        fax_tiff, normalising_cpu = _normalised(output, workdir, env, options)
         pages = len(inspect_tiff(fax_tiff))
         if pages > options.page_limit:
             raise ConversionLimitError(
                 f"the document has {pages} pages, more than the limit of {options.page_limit}"
             )
         _move_atomically(fax_tiff, out_tiff)
-        return ConvertedDocument(pages=pages, path=out_tiff, warnings=tuple(warnings))
+        return ConvertedDocument(
+            pages=pages,
+            path=out_tiff,
+            warnings=tuple(warnings),
+            cpu_seconds=run.cpu_seconds + normalising_cpu,
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -225,15 +231,17 @@ def _raise_for_failure(run: LimitedRun, essence: str, options: FaxPageOptions) -
     raise ConversionError(message)
 
 
-def _normalised(output: Path, workdir: Path, env: dict[str, str], options: FaxPageOptions) -> Path:
-    """`output` if it is a fax TIFF in the wanted format, else a fax TIFF made from it."""
+def _normalised(
+    output: Path, workdir: Path, env: dict[str, str], options: FaxPageOptions
+) -> tuple[Path, float]:
+    """`output` if it is a fax TIFF in the wanted format, else one made from it (+ CPU used)."""
     if not output.is_file() or output.stat().st_size == 0:
         raise ConversionError("the converter wrote no output")
     kind = sniff_mime_type(output)
     if kind == "image/tiff":
         try:
             if all(page.is_fax_page(options) for page in inspect_tiff(output)):
-                return output
+                return output, 0.0
         except ConversionError:
             pass  # let the TIFF converter judge (and explain) a damaged file
     elif kind != "application/pdf":
@@ -241,7 +249,7 @@ def _normalised(output: Path, workdir: Path, env: dict[str, str], options: FaxPa
     normalised = workdir / "normalised.tif"
     run = _run_builtin([kind, str(output), str(normalised)], workdir, env, options)
     _raise_for_failure(run, kind, options)
-    return normalised
+    return normalised, run.cpu_seconds
 
 
 #: Run the built-in converters in the warm zygote (False: always start a new Python).

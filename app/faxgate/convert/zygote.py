@@ -89,18 +89,22 @@ def _handle(connection: socket.socket) -> None:
         deadline = time.monotonic() + float(request["time_limit_s"])
         timed_out = False
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
                 break
             if time.monotonic() >= deadline:
                 timed_out = True
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
-                _, status = os.waitpid(pid, 0)
+                _, status, usage = os.wait4(pid, 0)
                 break
             time.sleep(0.002)
-        code = os.waitstatus_to_exitcode(status)
-        connection.sendall(json.dumps({"returncode": code, "timed_out": timed_out}).encode())
+        reply = {
+            "returncode": os.waitstatus_to_exitcode(status),
+            "timed_out": timed_out,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        }
+        connection.sendall(json.dumps(reply).encode())
     finally:
         connection.close()
         os._exit(0)
@@ -197,7 +201,13 @@ class Zygote:
         errors = stderr.read_bytes() if stderr.exists() else b""
         for path in (stdout, stderr):
             path.unlink(missing_ok=True)
-        return LimitedRun(int(reply["returncode"]), output, errors, bool(reply["timed_out"]))
+        return LimitedRun(
+            int(reply["returncode"]),
+            output,
+            errors,
+            bool(reply["timed_out"]),
+            float(reply.get("cpu_seconds", 0.0)),
+        )
 
     def close(self) -> None:
         """End the zygote (it also ends by itself when this process exits)."""
