@@ -32,7 +32,7 @@ from faxgate.iax2.constants import (
 )
 from faxgate.iax2.events import Address, IncomingCall, Output, Transmit
 from faxgate.iax2.frames import FullFrame, MiniFrame, parse_frame
-from faxgate.iax2.ies import InformationElements
+from faxgate.iax2.ies import InformationElements, VersionedValue
 from faxgate.iax2.registration import Registrar, RegistrationClient, RetryBackoff
 from faxgate.iax2.sequencing import RetransmitPolicy
 
@@ -248,8 +248,8 @@ class Endpoint:
             calling_name=ies.text(IeType.CALLING_NAME),
             dnid=ies.text(IeType.DNID),
             username=ies.text(IeType.USERNAME),
-            capability=ies.number(IeType.CAPABILITY, 0) or 0,
-            requested_format=ies.number(IeType.FORMAT),
+            capability=_wide_or_narrow(ies, IeType.CAPABILITY2, IeType.CAPABILITY) or 0,
+            requested_format=_wide_or_narrow(ies, IeType.FORMAT2, IeType.FORMAT),
         )
         try:
             admission = self.policy(request)
@@ -412,6 +412,14 @@ class Endpoint:
             for key in [k for k, v in self._by_remote.items() if v == call.call_id]:
                 del self._by_remote[key]
         return outputs
+
+
+def _wide_or_narrow(ies: InformationElements, wide: IeType, narrow: IeType) -> int | None:
+    """Newer Asterisk sends 64-bit CAPABILITY2/FORMAT2 (same bit positions); older peers 32-bit."""
+    value = ies.get(wide)
+    if isinstance(value, VersionedValue):
+        return value.value
+    return ies.number(narrow)
 
 
 def _incoming_event(call_id: int, request: CallRequest, media_format: int) -> IncomingCall:

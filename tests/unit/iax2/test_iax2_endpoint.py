@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from iax2_sim import Network
 
 from faxgate.iax2.call import DialRequest
-from faxgate.iax2.constants import FrameType, IaxSubclass, IeType
+from faxgate.iax2.constants import FrameType, IaxSubclass, IeType, MediaFormat
 from faxgate.iax2.endpoint import Admission, CallNumbers, CallRequest, Endpoint, admit_only_from
 from faxgate.iax2.events import CallAnswered, CallEnded, IncomingCall, Output, Transmit
 from faxgate.iax2.frames import FullFrame, parse_frame
+from faxgate.iax2.ies import InformationElements, VersionedValue
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "iax2"
 MODEM_CALL = int.from_bytes((FIXTURES / "new.bin").read_bytes()[:2], "big") & 0x7FFF  # its NEW's
@@ -154,3 +155,19 @@ def test_trunk_policy_admits_only_the_configured_hosts() -> None:
     challenged = admit_only_from(["127.0.0.1"], secret="x")
     request = CallRequest(MODEM, "100", "", "", "100", "faxline1", 0x4C, 0x40)
     assert challenged(request) == Admission(True, secret="x")
+
+
+def test_a_new_with_only_64_bit_formats_is_understood() -> None:
+    endpoint = Endpoint(rng=random.Random(1))
+    new = FullFrame(
+        77, 0, 1, 0, 0, FrameType.IAX, IaxSubclass.NEW,
+        ies=InformationElements.build(
+            (IeType.VERSION, 2),
+            (IeType.CAPABILITY2, VersionedValue(0, int(MediaFormat.ALAW) | 1 << 40)),
+            (IeType.FORMAT2, VersionedValue(0, int(MediaFormat.ALAW))),
+        ),
+    )  # fmt: skip
+    outputs = endpoint.datagram_received(bytes(new), MODEM, 0.0)
+    accept = full_frames(outputs)[0]
+    assert accept.is_iax(IaxSubclass.ACCEPT)
+    assert accept.ies.get(IeType.FORMAT) == MediaFormat.ALAW
