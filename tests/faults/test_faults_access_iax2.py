@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -82,7 +81,7 @@ class Probe:
 
 
 @pytest.fixture(scope="module")
-def lines(module_appliance: Appliance) -> Iterator[Lines]:
+def lines(module_appliance: Appliance) -> Lines:
     baseport = free_port(udp_block=2)
     server_port = free_port(udp_block=1)
     program = module_appliance.start(
@@ -93,7 +92,7 @@ def lines(module_appliance: Appliance) -> Iterator[Lines]:
     while "line(s) on UDP" not in program.log() and time.monotonic() < deadline:
         assert program.alive(), program.log()
         time.sleep(0.2)
-    yield Lines(program, baseport, server_port)
+    return Lines(program, baseport, server_port)
 
 
 def inbound_calls(appliance: Appliance) -> int:
