@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
+from faxgate.convert.limits import unprivileged_ids
 from faxgate.convert.options import FaxPageOptions
 from faxgate.convert.runner import (
     MimeType,
@@ -38,7 +38,8 @@ def extract_page_texts(
     parsed = MimeType.parse(mime_type)
     workdir = Path(tempfile.mkdtemp(prefix="faxgate-text-", dir=temp_root))
     try:
-        _share_with_converter(workdir, Path(sys.executable))
+        ids = unprivileged_ids()
+        _share_with_converter(workdir, ids)
         private_input = workdir / "input"
         shutil.copyfile(path, private_input)
         private_input.chmod(0o644)
@@ -52,7 +53,7 @@ def extract_page_texts(
         if "charset" in parsed.parameters:
             env["FAXGATE_CHARSET"] = parsed.parameters["charset"][:40]
         run = _run_builtin(
-            ["--extract-text", parsed.essence, str(private_input)], workdir, env, options
+            ["--extract-text", parsed.essence, str(private_input)], workdir, env, options, ids
         )
         _raise_for_failure(run, parsed.essence, options)
         try:

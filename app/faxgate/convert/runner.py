@@ -122,7 +122,9 @@ def convert_document(
     converter = find_converter(spool_mimetype_dir, mime_type)
     workdir = Path(tempfile.mkdtemp(prefix="faxgate-job-", dir=temp_root))
     try:
-        _share_with_converter(workdir, converter)
+        # One decision for the directory's owner and the converter's identity.
+        ids = unprivileged_ids([str(converter)])
+        _share_with_converter(workdir, ids)
         private_input = workdir / f"input{_safe_suffix(src)}"
         shutil.copyfile(src, private_input)
         os.chmod(private_input, 0o644)
@@ -130,7 +132,7 @@ def convert_document(
         env = _converter_environment(workdir, options, parsed)
         if is_shipped_converter(converter, parsed.essence):
             run = _run_builtin(
-                [parsed.essence, str(private_input), str(output)], workdir, env, options
+                [parsed.essence, str(private_input), str(output)], workdir, env, options, ids
             )
         else:
             run = run_limited(
@@ -139,10 +141,11 @@ def convert_document(
                 env=env,
                 time_limit_s=options.time_limit_s,
                 memory_limit_mb=options.memory_limit_mb,
+                drop_privileges=ids is not None,
             )
         _raise_for_failure(run, parsed.essence, options)
         warnings = _warnings_of(run)
-        fax_tiff, normalising_cpu = _normalised(output, workdir, env, options)
+        fax_tiff, normalising_cpu = _normalised(output, workdir, env, options, ids)
         pages = len(inspect_tiff(fax_tiff))
         if pages > options.page_limit:
             raise ConversionLimitError(
@@ -164,8 +167,7 @@ def _safe_suffix(src: Path) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
 
 
-def _share_with_converter(workdir: Path, converter: Path) -> None:
-    ids = unprivileged_ids([str(converter)])
+def _share_with_converter(workdir: Path, ids: tuple[int, int] | None) -> None:
     if ids is not None:
         os.chown(workdir, ids[0], ids[1])
     os.chmod(workdir, 0o700)
@@ -232,7 +234,11 @@ def _raise_for_failure(run: LimitedRun, essence: str, options: FaxPageOptions) -
 
 
 def _normalised(
-    output: Path, workdir: Path, env: dict[str, str], options: FaxPageOptions
+    output: Path,
+    workdir: Path,
+    env: dict[str, str],
+    options: FaxPageOptions,
+    ids: tuple[int, int] | None,
 ) -> tuple[Path, float]:
     """`output` if it is a fax TIFF in the wanted format, else one made from it (+ CPU used)."""
     if not output.is_file() or output.stat().st_size == 0:
@@ -247,7 +253,7 @@ def _normalised(
     elif kind != "application/pdf":
         raise ConversionError(f"the converter wrote {kind}, not PDF or TIFF")
     normalised = workdir / "normalised.tif"
-    run = _run_builtin([kind, str(output), str(normalised)], workdir, env, options)
+    run = _run_builtin([kind, str(output), str(normalised)], workdir, env, options, ids)
     _raise_for_failure(run, kind, options)
     return normalised, run.cpu_seconds
 
@@ -257,7 +263,11 @@ USE_ZYGOTE = True
 
 
 def _run_builtin(
-    args: list[str], workdir: Path, env: dict[str, str], options: FaxPageOptions
+    args: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    options: FaxPageOptions,
+    ids: tuple[int, int] | None,
 ) -> LimitedRun:
     """`python -m faxgate.convert.tools ARGS` under limits: forked from the zygote if possible."""
     if USE_ZYGOTE:
@@ -270,7 +280,7 @@ def _run_builtin(
                 env=env,
                 time_limit_s=options.time_limit_s,
                 memory_limit_mb=options.memory_limit_mb,
-                ids=unprivileged_ids(),
+                ids=ids,
             )
         except OSError:
             pass  # no zygote (could not start, or died): start the converter the plain way
@@ -280,6 +290,7 @@ def _run_builtin(
         env=env,
         time_limit_s=options.time_limit_s,
         memory_limit_mb=options.memory_limit_mb,
+        drop_privileges=ids is not None,
     )
 
 

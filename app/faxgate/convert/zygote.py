@@ -77,10 +77,22 @@ def _run_converter(request: dict[str, Any]) -> None:
         os._exit(code)
 
 
+def _read_all(connection: socket.socket) -> bytes:
+    """Everything the peer sends until it shuts its side down."""
+    chunks = []
+    size = 0
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > _MAX_REQUEST:
+            raise ValueError("request too large")
+    return b"".join(chunks)
+
+
 def _handle(connection: socket.socket) -> None:
     """In the handler process: run one request, report its outcome, exit."""
     try:
-        request = json.loads(connection.recv(_MAX_REQUEST))
+        request = json.loads(_read_all(connection))
         pid = os.fork()
         if pid == 0:
             connection.close()
@@ -189,8 +201,9 @@ class Zygote:
                 socket.send_fds(self._ensure(), [b"r"], [theirs.fileno()])
             theirs.close()
             ours.sendall(json.dumps(request).encode())
+            ours.shutdown(socket.SHUT_WR)
             ours.settimeout(time_limit_s + 30)  # the handler itself ends the converter in time
-            reply = json.loads(ours.recv(4096) or b"{}")
+            reply = json.loads(_read_all(ours) or b"{}")
         finally:
             ours.close()
             if theirs.fileno() >= 0:
