@@ -109,6 +109,19 @@ def mark_dispatched(ledger: Ledger, job_id: int, line: str, now: float) -> bool:
 def undo_dispatch(ledger: Ledger, job_id: int, now: float, retry_at: float, reason: str) -> None:
     """A dial order that was refused: no call happened, so nothing is counted."""
     with ledger.transaction() as conn:
+        row = conn.execute(
+            "SELECT cancel_requested, notify FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        if row is not None and row["cancel_requested"]:
+            conn.execute(
+                "UPDATE jobs SET state = 'cancelled', line = NULL, done_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'active'",
+                (now, now, job_id),
+            )
+            add_notification(
+                conn, "cancelled", row["notify"], {"reason": "cancelled"}, job_id=job_id, now=now
+            )
+            return
         conn.execute(
             "UPDATE jobs SET state = 'sleeping', line = NULL, dispatched_at = NULL,"
             " next_try_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'active'",

@@ -190,6 +190,19 @@ def _settle(ledger: Ledger, job_id: int, dispatched_at: float, now: float) -> bo
                 )
             log.warning("job %d: its call was interrupted; counted as an attempt", job_id)
             return True
+        job = conn.execute(
+            "SELECT cancel_requested, notify FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        if job is not None and job["cancel_requested"]:
+            conn.execute(
+                "UPDATE jobs SET state = 'cancelled', line = NULL, done_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'active'",
+                (now, now, job_id),
+            )
+            add_notification(
+                conn, "cancelled", job["notify"], {"reason": "cancelled"}, job_id=job_id, now=now
+            )
+            return True
         conn.execute(
             "UPDATE jobs SET state = 'ready', line = NULL, dispatched_at = NULL, updated_at = ?"
             " WHERE id = ? AND state = 'active'",

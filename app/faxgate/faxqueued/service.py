@@ -66,6 +66,8 @@ class Service:
             thread_name_prefix="intake",
         )
         self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
+        # SMTP may wait for timeouts: its own thread, so received faxes are not held up.
+        self.smtp = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
         self.in_flight = 0
         self.wake = asyncio.Event()
         self.intake_wake = asyncio.Event()
@@ -93,6 +95,7 @@ class Service:
             asyncio.create_task(self._intake_loop(), name="intake"),
             asyncio.create_task(self._scheduler_loop(), name="scheduler"),
             asyncio.create_task(self._mail_loop(), name="mail"),
+            asyncio.create_task(self._outbox_loop(), name="outbox"),
             asyncio.create_task(self._events_loop(), name="events"),
         ]
         log.info("faxqueued running (spool %s)", self.spool.root)
@@ -103,6 +106,7 @@ class Service:
         self._close_socket(loop)
         self.workers.shutdown(wait=True, cancel_futures=True)
         self.background.shutdown(wait=True, cancel_futures=True)
+        self.smtp.shutdown(wait=False, cancel_futures=True)
         self.ledger.close()
         log.info("faxqueued stopped")
 
@@ -248,7 +252,7 @@ class Service:
             await asyncio.sleep(MAIL_TICK_S)
 
     def mail_pass(self) -> None:
-        """Notifications, received faxes, the outbox and the cleanup (background thread)."""
+        """Notifications, received faxes and the cleanup (background thread)."""
         settings = self.settings
         with Ledger.open(self.spool.ledger_path, migrate=False) as ledger:
             notifications.send_owed(self.spool, settings, ledger)
@@ -258,7 +262,16 @@ class Service:
             if retention.cleanup_due(settings, retention.last_run(ledger), now):
                 days = settings.get_int("sys.fax.configure.retention.days")
                 retention.cleanup(self.spool, ledger, days, now)
-        OutboxRunner(self.spool, SmtpConfig.from_settings(settings)).run_once(self.clock())
+
+    async def _outbox_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                runner = OutboxRunner(self.spool, SmtpConfig.from_settings(self.settings))
+                await loop.run_in_executor(self.smtp, runner.run_once, self.clock())
+            except Exception:
+                log.exception("outbox pass failed; trying again")
+            await asyncio.sleep(MAIL_TICK_S)
 
     async def _events_loop(self) -> None:
         """iaxmodemd's events only wake the scheduler early; the ledger stays the truth."""

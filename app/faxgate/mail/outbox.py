@@ -62,6 +62,10 @@ class TemporaryMailError(MailError):
     """Try again later: the server is down, busy or answered 4xx."""
 
 
+class ServerUnreachable(TemporaryMailError):
+    """No SMTP conversation at all (refused, timeout, TLS failure): no use trying the others."""
+
+
 class PermanentMailError(MailError):
     """The server refused the message for good (5xx)."""
 
@@ -253,7 +257,11 @@ def send_smtp(config: SmtpConfig, envelope: Envelope, recipients: list[str], dat
         if exc.smtp_code >= 500:
             raise PermanentMailError(reason) from exc
         raise TemporaryMailError(reason) from exc
-    except (OSError, smtplib.SMTPException) as exc:
+    except OSError as exc:
+        raise ServerUnreachable(
+            f"cannot reach the mail server {config.host}:{config.port}: {exc}"
+        ) from exc
+    except smtplib.SMTPException as exc:
         raise TemporaryMailError(
             f"cannot reach the mail server {config.host}:{config.port}: {exc}"
         ) from exc
@@ -285,11 +293,15 @@ class OutboxRunner:
     def __init__(self, spool: Spool, config: SmtpConfig) -> None:
         self.spool = spool
         self.config = config
+        # Set when the server could not be reached in this pass: the other due messages are
+        # deferred with the same reason instead of each waiting for its own timeout.
+        self._unreachable: str | None = None
 
     def run_once(self, now: float | None = None) -> int:
         """Try every message that is due; return how many left the outbox."""
         moment = time.time() if now is None else now
         gone = 0
+        self._unreachable = None
         for path in pending_messages(self.spool):
             try:
                 if self._attempt(path, moment):
@@ -311,6 +323,8 @@ class OutboxRunner:
             log.info("outbox: %s delivered into the maildir for %s", path.name, envelope.recipients)
             return True
         todo = [r for r in envelope.recipients if r not in state.delivered_to]
+        if self._unreachable is not None:
+            return self._defer(path, envelope, data, state, now, self._unreachable)
         try:
             send_smtp(self.config, envelope, todo, data)
         except RecipientsRefused as exc:
@@ -326,6 +340,8 @@ class OutboxRunner:
             _remove(path)
             return True
         except TemporaryMailError as exc:
+            if isinstance(exc, ServerUnreachable):
+                self._unreachable = str(exc)
             return self._defer(path, envelope, data, state, now, str(exc))
         _remove(path)
         log.info("outbox: %s sent to %s", path.name, todo)

@@ -169,3 +169,13 @@ def test_gives_up_after_the_retry_period_and_bounces(
     assert rcpts == ["fm@example.com"]
     assert b"gave up after 2 days" in data
     assert bounce_path.exists() is False
+
+
+def test_unreachable_server_defers_every_due_message_in_one_pass(spool: Spool, port: int) -> None:
+    first = enqueue(spool, notice("alice@example.com"), now=T0)
+    second = enqueue(spool, notice("bob@example.com"), now=T0)
+    OutboxRunner(spool, config(port)).run_once(T0)
+    for path in (first, second):
+        state = load_state(path)
+        assert state.attempts == 1
+        assert "cannot reach the mail server" in state.last_error

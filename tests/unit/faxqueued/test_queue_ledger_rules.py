@@ -283,3 +283,12 @@ def test_cleanup_due_follows_schedule(ledger: Ledger, settings: Settings) -> Non
     assert not retention.cleanup_due(settings, None, sunday)
     assert retention.cleanup_due(settings, sunday - 86400, sunday)
     assert not retention.cleanup_due(settings, sunday, sunday + 86400)
+
+
+def test_cancel_of_a_job_whose_dial_was_lost_ends_cancelled(spool: Spool, ledger: Ledger) -> None:
+    job = make_job(ledger, cancel_requested=1)
+    tracker = results.LostTracker()
+    results.reconcile(ledger, lines(None), T0, tracker)
+    assert results.reconcile(ledger, lines(None), T0 + 60, tracker) == [job]
+    assert job_row(ledger, job)["state"] == "cancelled"
+    assert owed(ledger) == [("cancelled", "a@x")]
