@@ -169,3 +169,43 @@ def keep_bad(
             },
             now=time.time(),
         )
+
+
+UNRECORDED_MIN_AGE_S = 300.0
+
+
+def sweep_unrecorded(
+    spool: Spool, settings: Settings, ledger: Ledger, now: float | None = None
+) -> list[Path]:
+    """Fax files in recvq/ that no row names (iaxmodemd died between file and row): to bad/.
+
+    The faxmaster is told, so a fax received just before a crash is kept and seen, not lost.
+    """
+    moment = time.time() if now is None else now
+    known = {
+        Path(row["tiff_path"]).name for row in ledger.query("SELECT tiff_path FROM received_faxes")
+    }
+    moved: list[Path] = []
+    for path in sorted(spool.recvq.glob("fax*.tif")):
+        if path.name in known:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if moment - path.stat().st_mtime < UNRECORDED_MIN_AGE_S:
+                continue
+            os.replace(path, spool.bad / path.name)
+            moved.append(spool.bad / path.name)
+    if moved:
+        with ledger.transaction() as conn:
+            add_notification(
+                conn,
+                "bad",
+                settings.get_str("sys.fax.configure.mail.faxmaster"),
+                {
+                    "reason": "received faxes without a record (the line program stopped while "
+                    "storing them); they are kept for you",
+                    "files": ", ".join(f"bad/{p.name}" for p in moved),
+                },
+                now=moment,
+            )
+        log.warning("moved %d unrecorded received faxes to bad/", len(moved))
+    return moved

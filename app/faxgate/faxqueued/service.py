@@ -76,6 +76,7 @@ class Service:
         self.tracker = results.LostTracker()
         self.last_lines: list[LineStatus] | None = None
         self._socket: socket.socket | None = None
+        self._next_recvq_sweep = 0.0
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -257,6 +258,9 @@ class Service:
         with Ledger.open(self.spool.ledger_path, migrate=False) as ledger:
             notifications.send_owed(self.spool, settings, ledger)
             inbound.deliver_received(self.spool, settings, ledger)
+            if self.clock() >= self._next_recvq_sweep:
+                self._next_recvq_sweep = self.clock() + 60
+                inbound.sweep_unrecorded(self.spool, settings, ledger)
             notifications.send_owed(self.spool, settings, ledger)  # bad-fax reports
             now = self.clock()
             if retention.cleanup_due(settings, retention.last_run(ledger), now):

@@ -292,3 +292,29 @@ def test_cancel_of_a_job_whose_dial_was_lost_ends_cancelled(spool: Spool, ledger
     assert results.reconcile(ledger, lines(None), T0 + 60, tracker) == [job]
     assert job_row(ledger, job)["state"] == "cancelled"
     assert owed(ledger) == [("cancelled", "a@x")]
+
+
+def test_unrecorded_received_fax_is_kept_in_bad_and_reported(
+    spool: Spool, ledger: Ledger, settings: Settings
+) -> None:
+    from faxgate.faxqueued import inbound
+
+    recorded = spool.recvq / "fax00000001.tif"
+    unrecorded = spool.recvq / "fax00000002.tif"
+    young = spool.recvq / "fax00000003.tif"
+    for path in (recorded, unrecorded, young):
+        path.write_bytes(b"II*\x00")
+    with ledger.transaction() as conn:
+        conn.execute(
+            "INSERT INTO received_faxes (tiff_path, received_at) VALUES (?, ?)", (str(recorded), T0)
+        )
+    import os
+
+    for path in (recorded, unrecorded):
+        os.utime(path, (T0, T0))
+    os.utime(young, (T0 + 1000, T0 + 1000))
+    moved = inbound.sweep_unrecorded(spool, settings, ledger, now=T0 + 1000)
+    assert moved == [spool.bad / "fax00000002.tif"]
+    assert recorded.exists()
+    assert young.exists()
+    assert owed(ledger) == [("bad", "faxmaster@localhost")]
