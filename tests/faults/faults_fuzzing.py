@@ -61,16 +61,6 @@ KNOWN_OPEN_BUGS: tuple[KnownBug, ...] = (
         "app/faxgate/mail/mime_walk.py _decode_text: bytes.decode(charset) raises ValueError "
         "for a charset name with a NUL byte (only LookupError/UnicodeDecodeError are caught)",
     ),
-    KnownBug(
-        "settings/matcher-repeat-overflow.txt", OverflowError, "repetition number is too large",
-        "app/faxgate/settings/regex_notation.py parse_matcher: re.compile raises OverflowError "
-        "for /{4300000000}/ (only re.error is caught), so Key.parse lets it out",
-    ),
-    KnownBug(
-        "settings/matcher-deep-nesting.txt", RecursionError, "maximum recursion depth",
-        "app/faxgate/settings/regex_notation.py parse_matcher: re.compile raises "
-        "RecursionError for 1000 nested groups, so Key.parse lets it out",
-    ),
 )  # fmt: skip
 
 

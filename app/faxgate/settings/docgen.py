@@ -61,7 +61,7 @@ def _allowed(key: Key) -> str:
         low = "" if key.minimum is None else str(key.minimum)
         high = "" if key.maximum is None else str(key.maximum)
         return f"{low}–{high}" if low or high else "whole number"
-    return key.type.value
+    return str(key.type.value)
 
 
 def _escape(text: str) -> str:

@@ -57,6 +57,9 @@ def parse_matcher(value: str) -> Matcher:
         pattern = re.compile(found["body"], flags)
     except re.error as exc:
         raise ValueError(f"is not a valid regular expression: {exc}") from exc
+    except (OverflowError, RecursionError) as exc:
+        # re's parser raises these, not re.error, for huge repeat counts or deep nesting
+        raise ValueError("is not a usable regular expression: it is too large") from exc
     if pattern.groups < 1:
         raise ValueError("needs a pair of brackets ( ) around the part to take")
     return Matcher(source=value.strip(), pattern=pattern)

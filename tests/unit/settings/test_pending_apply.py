@@ -102,3 +102,9 @@ def test_secret_values_are_not_echoed_in_errors(ledger: Ledger) -> None:
     store.save(ledger, "sys.fax.configure.trunk.secret", "hunter22", actor="t")
     rows = ledger.query("SELECT detail FROM audit_log")
     assert all("hunter22" not in row["detail"] for row in rows)
+
+
+def test_oversized_regex_is_refused_not_crashing(ledger: Ledger) -> None:
+    # Found by the settings fuzzer: re raises OverflowError, not re.error, for this one.
+    with pytest.raises(SettingsError, match="too large"):
+        store.save(ledger, "sys.fax.configure.faxmail.matcher.fax", "/{4300000000}/", actor="t")
