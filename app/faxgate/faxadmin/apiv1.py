@@ -27,7 +27,7 @@ from faxgate.faxadmin.resources.faxes import (
 from faxgate.faxadmin.resources.queue import owner_scope
 from faxgate.faxadmin.resources.settings_pages import apply_pending
 from faxgate.faxadmin.resources.work import check_print_job_owner
-from faxgate.faxadmin.web import ID, actor, current_user, form_of, json_response
+from faxgate.faxadmin.web import actor, current_user, form_of, json_response
 from faxgate.faxqueued import api
 from faxgate.settings import KeyType, registry, store
 
@@ -530,13 +530,13 @@ def add_routes(app: falcon.App[falcon.Request, falcon.Response], state: AdminSta
     base = "/api/v1"
     app.add_route(base + "/openapi.json", OpenApiResource(state))
     app.add_route(base + "/jobs", JobsResource(state))
-    app.add_route(base + "/jobs/{job_id:" + ID + "}", JobResource(state))
-    app.add_route(base + "/jobs/{job_id:" + ID + "}/{action}", JobActionResource(state))
-    app.add_route(base + "/jobs/{job_id:" + ID + "}/download/{kind}", JobDownloadResource(state))
-    app.add_route(base + "/submissions/{submission_id:" + ID + "}", SubmissionResource(state))
+    app.add_route(base + "/jobs/{job_id:int}", JobResource(state))
+    app.add_route(base + "/jobs/{job_id:int}/{action}", JobActionResource(state))
+    app.add_route(base + "/jobs/{job_id:int}/download/{kind}", JobDownloadResource(state))
+    app.add_route(base + "/submissions/{submission_id:int}", SubmissionResource(state))
     app.add_route(base + "/received", ReceivedListResource(state))
-    app.add_route(base + "/received/{fax_id:" + ID + "}", ReceivedResource(state))
-    app.add_route(base + "/received/{fax_id:" + ID + "}/{kind}", ReceivedDownloadResource(state))
+    app.add_route(base + "/received/{fax_id:int}", ReceivedResource(state))
+    app.add_route(base + "/received/{fax_id:int}/{kind}", ReceivedDownloadResource(state))
     app.add_route(base + "/devices", DevicesResource(state))
     app.add_route(base + "/devices/{extension}", DeviceResource(state))
     app.add_route(base + "/settings", SettingsResource(state))
@@ -546,5 +546,5 @@ def add_routes(app: falcon.App[falcon.Request, falcon.Response], state: AdminSta
     app.add_route(base + "/cleanup", CleanupResource(state))
     app.add_route(base + "/lines", LinesResource(state))
     app.add_route(base + "/printjobs", PrintJobsResource(state))
-    app.add_route(base + "/printjobs/{print_job_id:" + ID + "}", PrintJobResource(state))
-    app.add_route(base + "/printjobs/{print_job_id:" + ID + "}/send", PrintJobSendResource(state))
+    app.add_route(base + "/printjobs/{print_job_id:int}", PrintJobResource(state))
+    app.add_route(base + "/printjobs/{print_job_id:int}/send", PrintJobSendResource(state))

@@ -22,7 +22,7 @@ from faxgate.faxadmin.resources import (
     settings_pages,
     work,
 )
-from faxgate.faxadmin.web import ID, Renderer
+from faxgate.faxadmin.web import Renderer
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
@@ -106,20 +106,16 @@ def create_app(config: AdminConfig) -> falcon.App[falcon.Request, falcon.Respons
     for kind in ("sent", "received"):
         app.add_route(f"/faxes/{kind}", faxes.FaxListResource(state, renderer, kind))
         app.add_route(f"/faxes/{kind}.csv", faxes.FaxCsvResource(state, kind))
-    app.add_route("/faxes/sent/{job_id:" + ID + "}", faxes.SentDetailResource(state, renderer))
-    app.add_route("/faxes/sent/{job_id:" + ID + "}/{name}", faxes.SentFileResource(state))
-    app.add_route(
-        "/faxes/received/{fax_id:" + ID + "}", faxes.ReceivedDetailResource(state, renderer)
-    )
-    app.add_route("/faxes/received/{fax_id:" + ID + "}/{name}", faxes.ReceivedFileResource(state))
+    app.add_route("/faxes/sent/{job_id:int}", faxes.SentDetailResource(state, renderer))
+    app.add_route("/faxes/sent/{job_id:int}/{name}", faxes.SentFileResource(state))
+    app.add_route("/faxes/received/{fax_id:int}", faxes.ReceivedDetailResource(state, renderer))
+    app.add_route("/faxes/received/{fax_id:int}/{name}", faxes.ReceivedFileResource(state))
 
     app.add_route("/queue", queue.QueueResource(state, renderer))
-    app.add_route("/queue/{job_id:" + ID + "}/{action}", queue.QueueActionResource(state))
+    app.add_route("/queue/{job_id:int}/{action}", queue.QueueActionResource(state))
     app.add_route("/send", queue.SendResource(state, renderer))
     app.add_route("/printjobs", work.PrintJobsResource(state, renderer))
-    app.add_route(
-        "/printjobs/{print_job_id:" + ID + "}/{action}", work.PrintJobActionResource(state)
-    )
+    app.add_route("/printjobs/{print_job_id:int}/{action}", work.PrintJobActionResource(state))
     app.add_route("/outbox", work.OutboxResource(state, renderer))
     app.add_route("/maintenance", work.MaintenanceResource(state, renderer))
     app.add_route("/maintenance/retention", work.RetentionResource(state))

@@ -10,6 +10,7 @@ faxes received on fax devices that mail to their address.
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from faxgate.spool.ledger import Ledger
 from faxgate.users import User
 
 PAGE_SIZE = 50
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer
 MAX_PAGE_SIZE = 500
 _CURSOR = re.compile(r"\A(\d+(?:\.\d+)?)_(\d+)\Z")
 _DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
@@ -58,9 +60,13 @@ class Cursor:
         if not text:
             return None
         match = _CURSOR.match(text)
+        damaged = FilterError("the page cursor is damaged; start again from the first page")
         if match is None:
-            raise FilterError("the page cursor is damaged; start again from the first page")
-        return cls(float(match.group(1)), int(match.group(2)))
+            raise damaged
+        at, row_id = float(match.group(1)), int(match.group(2))
+        if row_id > MAX_ROW_ID or not math.isfinite(at):
+            raise damaged
+        return cls(at, row_id)
 
 
 def parse_date(text: str, end_of_day: bool = False) -> float | None:
@@ -73,7 +79,10 @@ def parse_date(text: str, end_of_day: bool = False) -> float | None:
         day = datetime.strptime(text, "%Y-%m-%d")
     except ValueError as exc:
         raise FilterError(f"{text!r} is not a date: {exc}") from None
-    start = time.mktime(day.timetuple())
+    try:
+        start = time.mktime(day.timetuple())
+    except (OverflowError, ValueError):
+        raise FilterError(f"{text!r} is too far from today") from None
     return start + 86400.0 if end_of_day else start
 
 

@@ -21,7 +21,7 @@ from faxgate.faxadmin.security import (
     client_allowed,
     same_secret,
 )
-from faxgate.faxadmin.web import FORM_URLENCODED, cookie, read_form
+from faxgate.faxadmin.web import FORM_URLENCODED, MAX_ID, cookie, read_form
 
 log = logging.getLogger("faxadmin")
 
@@ -90,6 +90,8 @@ class AccessMiddleware:
                 raise falcon.HTTPSeeOther("/login?next=" + quote(req.relative_uri, safe="/"))
             if access == "admin" and user.role != "admin":
                 raise falcon.HTTPForbidden(description="this page is for administrators")
+        if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in params.values()):
+            raise falcon.HTTPNotFound()
         if req.method in UNSAFE_METHODS and not req.context.via_token:
             self.check_csrf(req)
 

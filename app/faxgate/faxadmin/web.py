@@ -17,9 +17,8 @@ from faxgate.faxadmin.security import Session
 from faxgate.users import User
 
 FORM_URLENCODED = "application/x-www-form-urlencoded"
+# Ledger ids are SQLite integers: a larger number in a URL is "not found", not a crash.
 MAX_ID = 2**63 - 1
-# Route converter of ledger ids: a number SQLite cannot hold is "not found", not a crash.
-ID = f"int(min=1, max={MAX_ID})"
 MAX_FORM_BYTES = 1024 * 1024
 
 

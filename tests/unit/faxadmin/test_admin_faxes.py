@@ -272,3 +272,17 @@ def test_pending_print_jobs_send_and_delete(
     alice.post(f"/printjobs/{other}/delete")
     left = [r["id"] for r in admin.ledger.query("SELECT id FROM pending_print_jobs")]
     assert left == [theirs]
+
+
+@pytest.mark.parametrize(
+    "cursor", ["1.5_99999999999999999999999", "inf_3", "nan_3", "1e999_2", "_", "3"]
+)
+def test_cursor_out_of_range_is_a_filter_error(cursor: str) -> None:
+    with pytest.raises(FilterError):
+        Cursor.decode(cursor)
+
+
+def test_id_beyond_sqlite_range_is_not_found(browser: Callable[[str], Browser]) -> None:
+    b = browser("admin")
+    assert b.get("/faxes/sent/99999999999999999999999").status_code == 404
+    assert b.get("/faxes/sent", after="1.5_99999999999999999999999").status_code == 400
