@@ -14,7 +14,9 @@ from html.parser import HTMLParser
 
 from faxgate.convert.typeset import LayoutItem, Line, Style, clean_text, columns_for
 
-_SKIPPED = {"script", "style", "head", "title", "noscript", "template", "iframe", "object", "svg"}
+# Elements whose content is never text. (Not "head": sloppy mail HTML often never closes it,
+# and what it holds besides these is markup without text.)
+_SKIPPED = {"script", "style", "title", "noscript", "template", "iframe", "object", "svg"}
 _BLOCKS = {
     "p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "address",
     "blockquote", "figure", "figcaption", "dl", "dt", "dd", "form", "fieldset", "center",
@@ -55,6 +57,7 @@ class _LayoutParser(HTMLParser):
         self.tables: list[_Table] = []
         self.links: list[str | None] = []
         self.quote_depth = 0
+        self.pending_marker: str | None = None  # a list bullet still waiting for its text
 
     # --- text flow -------------------------------------------------------------------------
     def _text(self, text: str) -> None:
@@ -66,6 +69,9 @@ class _LayoutParser(HTMLParser):
     def flush(self, blank_after: bool = False) -> None:
         """End the current block: emit its text as one or more logical lines."""
         raw = "".join(self.inline)
+        if self.pending_marker is not None and raw.strip() == self.pending_marker.strip():
+            return  # <li><p>text: the bullet stays for the paragraph's first line
+        self.pending_marker = None
         self.inline = []
         base = self.quote_depth * 2 + self._list_indent()
         if self.pre_depth:
@@ -122,6 +128,7 @@ class _LayoutParser(HTMLParser):
                 self.lists[-1].counter += 1
                 marker = f"{self.lists[-1].counter}."
             self.inline.append(f"{marker} ")
+            self.pending_marker = f"{marker} "
             self.hanging = len(marker) + 1
         elif tag == "pre":
             self.flush()

@@ -1,4 +1,8 @@
-"""First-page previews (PNG) of fax TIFFs and PDFs, for notification mails and the admin pages."""
+"""First-page previews (PNG) of fax TIFFs and PDFs, for notification mails and the admin pages.
+
+Runs in the caller's process: use it on files faxgate made (received faxes, converted
+documents), not on documents as users sent them.
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ that is not class F) are decoded and recoded as G4, which for bilevel images is 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -28,15 +29,13 @@ _BIT_REVERSED = bytes(int(f"{value:08b}"[::-1], 2) for value in range(256))
 def _g4_page(page: FaxPage) -> FaxPage:
     if page.compression == COMPRESSION_CCITT_T6:
         if page.fill_order == 2:  # bits stored least significant first: PDF wants MSB first
-            return FaxPage(
-                **{**page.__dict__, "data": page.data.translate(_BIT_REVERSED), "fill_order": 1}
-            )
+            return dataclasses.replace(page, data=page.data.translate(_BIT_REVERSED), fill_order=1)
         return page
     ink = Image.frombytes(
         "1", (page.width, page.height), decode_page(page).tobytes().translate(_INVERT)
     )
     recoded = encode_page(ink, FaxPageOptions())
-    return FaxPage(**{**recoded.__dict__, "y_dpi": page.y_dpi, "x_dpi": page.x_dpi})
+    return dataclasses.replace(recoded, x_dpi=page.x_dpi, y_dpi=page.y_dpi)
 
 
 _INVERT = bytes(255 - value for value in range(256))
@@ -56,12 +55,8 @@ def _pages_of(tiff: Path) -> list[FaxPage]:
                 x_dpi, y_dpi = frame.info.get("dpi", (204, 196))
                 recoded = encode_page(ink, FaxPageOptions())
                 pages.append(
-                    FaxPage(
-                        **{
-                            **recoded.__dict__,
-                            "x_dpi": float(x_dpi) or 204.0,
-                            "y_dpi": float(y_dpi) or 196.0,
-                        }
+                    dataclasses.replace(
+                        recoded, x_dpi=float(x_dpi) or 204.0, y_dpi=float(y_dpi) or 196.0
                     )
                 )
     except OSError as exc:

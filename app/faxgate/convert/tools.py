@@ -201,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("the document needs more memory than the conversion limit allows", EXIT_LIMIT)
     except FileNotFoundError as exc:
         return _fail(f"file not found: {exc.filename}", EXIT_USAGE)
+    except Exception as exc:  # a bug or a library's surprise: still one line, not a traceback
+        return _fail(f"the converter failed unexpectedly ({type(exc).__name__})", EXIT_FAILED)
 
 
 if __name__ == "__main__":

@@ -84,3 +84,13 @@ def test_declared_charset() -> None:
         == "windows-1252"
     )
     assert declared_html_charset(b"<p>none</p>") is None
+
+
+def test_paragraph_inside_list_item_keeps_its_bullet() -> None:
+    lines = [line for line in texts("<ul><li><p>first</p></li><li>second</li></ul>") if line]
+    assert lines == ["• first", "• second"]
+
+
+def test_unclosed_head_does_not_hide_the_body() -> None:
+    html = "<html><head><meta charset=utf-8><title>T</title><body><p>Body text</p>"
+    assert texts(html) == ["Body text"]
