@@ -318,3 +318,35 @@ def test_unrecorded_received_fax_is_kept_in_bad_and_reported(
     assert recorded.exists()
     assert young.exists()
     assert owed(ledger) == [("bad", "faxmaster@localhost")]
+
+
+def test_held_print_job_waits_then_is_sent_or_deleted(
+    spool: Spool, ledger: Ledger, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxgate.faxqueued import api
+    from faxgate.spool.requests import DocumentPart, PendingPrintJob
+
+    def hold(ctx: Any) -> Any:
+        return PendingPrintJob(
+            owner="bob",
+            title="Offer",
+            document=DocumentPart(ctx.raw_path, "application/pdf"),
+            notify="bob@x",
+        )
+
+    monkeypatch.setattr(intake, "load_interpreter", lambda kind: hold)
+    for _ in range(2):
+        spool_intake.accept(spool, ledger, "print", b"%PDF-1.4 offer", {}, owner="bob")
+    for claimed in intake.claim(ledger, 5):
+        assert intake.process(spool, settings, claimed) == "held"
+    held = api.list_print_jobs(ledger, owner="bob")
+    assert [h.title for h in held] == ["Offer", "Offer"]
+    assert api.list_print_jobs(ledger, owner="alice") == []
+    sid = api.send_print_job(spool, ledger, held[0].id, ["+49 30 1"], actor="bob")
+    row = ledger.query_one("SELECT kind, params, owner FROM submissions WHERE id = ?", (sid,))
+    assert row is not None
+    assert (row["kind"], row["owner"]) == ("upload", "bob")
+    assert '"0049301"' in row["params"]
+    api.delete_print_job(spool, ledger, held[1].id, actor="bob")
+    assert api.list_print_jobs(ledger) == []
+    assert not list(spool.docq.glob("print-*"))
