@@ -151,8 +151,13 @@ def submit_upload(
     notify: str | None = None,
     tag: str = "",
     owner: str | None = None,
+    send_at: float | None = None,
+    kill_after: float | None = None,
 ) -> int:
     """Queue documents for fax numbers; returns the submission id (jobs follow within seconds).
+
+    `send_at` (UNIX time) is the time-to-send, `kill_after` the seconds after it until the job
+    fails if not sent (default sys.fax.configure.queue.killtime).
 
     Raises FaxgateError for a bad number or no document before anything is stored.
     """
@@ -174,6 +179,10 @@ def submit_upload(
         params["priority"] = clamp_priority(int(priority))
     if notify:
         params["notify"] = notify
+    if send_at is not None:
+        params["send_at"] = float(send_at)
+    if kill_after is not None:
+        params["kill_after"] = float(kill_after)
     submission_id = intake.accept(spool, ledger, "upload", pack_files(contents), params, owner)
     intake.poke(spool)
     return submission_id

@@ -195,7 +195,7 @@ def apply_interpretation(
             )
         for request, document in prepared:
             skipped = [*request.skipped, *document.skipped]
-            send_at, kill_at = new_job_times(now, policy)
+            send_at, kill_at = new_job_times(now, policy, *requested_times(submission))
             for destination in request.destinations:
                 cursor = conn.execute(
                     "INSERT INTO jobs (submission_id, document_id, number, recipient_name, state,"
@@ -241,6 +241,19 @@ def apply_interpretation(
     _drop_incoming(spool, submission)
     log.info("submission %d (%s) → jobs %s", submission.id, submission.kind, job_ids)
     return state
+
+
+def requested_times(submission: Submission) -> tuple[float | None, float | None]:
+    """(time-to-send, seconds until kill) a submission asked for (`send_at`, `kill_after`)."""
+    try:
+        params = InterpretContext.decode_params(submission.params)
+    except ValueError:
+        return None, None
+    send_at, kill_after = params.get("send_at"), params.get("kill_after")
+    return (
+        float(send_at) if isinstance(send_at, int | float) else None,
+        float(kill_after) if isinstance(kill_after, int | float) and kill_after > 0 else None,
+    )
 
 
 def hold_print_job(

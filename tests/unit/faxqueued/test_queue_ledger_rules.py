@@ -350,3 +350,11 @@ def test_held_print_job_waits_then_is_sent_or_deleted(
     api.delete_print_job(spool, ledger, held[1].id, actor="bob")
     assert api.list_print_jobs(ledger) == []
     assert not list(spool.docq.glob("print-*"))
+
+
+def test_upload_with_time_to_send_and_kill_time(spool: Spool, ledger: Ledger) -> None:
+    sub = intake.Submission(1, "upload", "x", '{"send_at": 1900000000, "kill_after": 600}', None)
+    assert intake.requested_times(sub) == (1_900_000_000.0, 600.0)
+    assert intake.requested_times(intake.Submission(1, "upload", "x", "{}", None)) == (None, None)
+    bad = intake.Submission(1, "upload", "x", '{"send_at": "soon", "kill_after": -1}', None)
+    assert intake.requested_times(bad) == (None, None)
