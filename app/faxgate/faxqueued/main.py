@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 
 from faxgate.errors import FaxgateError
@@ -33,14 +34,22 @@ def main(argv: list[str]) -> int:
     except FaxgateError as exc:
         log.error("cannot start: %s", exc)
         return 1
-    return asyncio.run(_serve(spool, settings))
+    service = asyncio.run(_serve(spool, settings))
+    # A conversion or an SMTP conversation still running in a worker thread would hold the exit
+    # for up to its time limit. Everything they do is durable step by step (a claimed submission
+    # goes back to 'new' at the next start, a message stays in the outbox until sent), so the
+    # process leaves now instead of joining them.
+    if service.in_flight:
+        log.info("leaving %d conversions unfinished; they restart next time", service.in_flight)
+    logging.shutdown()
+    os._exit(0)
 
 
-async def _serve(spool: Spool, settings: Settings) -> int:
+async def _serve(spool: Spool, settings: Settings) -> Service:
     service = Service(spool, settings)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, service.stop)
     loop.add_signal_handler(signal.SIGINT, service.stop)
     loop.add_signal_handler(signal.SIGHUP, service.reload)
     await service.run()
-    return 0
+    return service

@@ -105,7 +105,7 @@ class Service:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._close_socket(loop)
-        self.workers.shutdown(wait=True, cancel_futures=True)
+        self.workers.shutdown(wait=False, cancel_futures=True)
         self.background.shutdown(wait=True, cancel_futures=True)
         self.smtp.shutdown(wait=False, cancel_futures=True)
         self.ledger.close()
