@@ -1,4 +1,5 @@
-"""Every document of the corpus through the shipped converters: page count and page format."""
+"""Every document of the corpus through the shipped converters: page count, page format, and
+a spandsp sender → receiver call that delivers every page unchanged."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from faxgate.convert import (
     inspect_tiff,
     sniff_mime_type,
 )
+from faxgate.faxengine.compare import pages_equal
+from faxgate.faxengine.loopback import transfer
 
 # Expected fax pages per document (a long receipt is split into A4-long pieces).
 CORPUS = {
@@ -66,6 +69,11 @@ def test_corpus_document_becomes_fax_pages(
     assert result.pages == pages
     assert result.path == tmp_path / "out.tif"
     assert_fax_tiff(result.path, options, pages)
+    # spandsp accepts it, sends it, and every received page equals the sent one.
+    received = tmp_path / "received.tif"
+    call = transfer(result.path, received, ecm=True)
+    assert call.succeeded, call
+    assert pages_equal(result.path, received) == [True] * pages
 
 
 def test_normal_resolution_and_g3(mimetype_dir: Path, documents: Path, tmp_path: Path) -> None:
