@@ -1,4 +1,6 @@
-"""A real ippfaxd (`python -m faxgate ippfaxd`, gunicorn) on 127.0.0.1 with a temp spool."""
+"""Helpers for the ippfaxd tests: a real ippfaxd (gunicorn) on 127.0.0.1, an IPP client, the
+interpreter run as faxqueued runs it. (A module of its own: `conftest` is not a unique name.)
+"""
 
 from __future__ import annotations
 
@@ -10,11 +12,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from faxgate.ipp.codec import Attribute, AttributeGroup, Message, decode_message, encode_message
 from faxgate.ipp.constants import GroupTag, ValueTag
@@ -95,20 +94,6 @@ def stop_printer(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-@pytest.fixture
-def printer(tmp_path: Path) -> Iterator[Printer]:
-    started = start_printer(tmp_path)
-    yield started
-    stop_printer(started.process)
-
-
-@pytest.fixture(scope="module")
-def module_printer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Printer]:
-    started = start_printer(tmp_path_factory.mktemp("ippfaxd"))
-    yield started
-    stop_printer(started.process)
 
 
 def interpret_submission(

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pytest
 from ipp_documents import postscript, ps_to_pdf
-
-from conftest import (
+from ippfaxd_helpers import (
     Printer,
     interpret_submission,
     mode,
@@ -32,6 +31,7 @@ from conftest import (
     submissions,
     wait_for_submissions,
 )
+
 from faxgate.spool.requests import FaxRequest, PendingPrintJob, Rejection
 
 pytestmark = [

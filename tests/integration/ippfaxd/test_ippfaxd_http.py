@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from ipp_documents import postscript
-
-from conftest import (
+from ippfaxd_helpers import (
     Printer,
     interpret_submission,
     ipp_request,
@@ -19,6 +18,7 @@ from conftest import (
     submissions,
     wait_for_submissions,
 )
+
 from faxgate import users
 from faxgate.ipp.codec import Attribute, Message
 from faxgate.ipp.constants import GroupTag, JobState, Operation, Status, ValueTag

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from ipp_documents import postscript, ps_to_pdf
+from ippfaxd_helpers import interpret_submission, mode
 
-from conftest import interpret_submission, mode
 from faxgate.spool import intake
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger

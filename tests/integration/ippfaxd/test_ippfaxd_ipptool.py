@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from ipp_documents import prepare_ipptool_dir
+from ippfaxd_helpers import (
+    Printer,
+)
 
-from conftest import Printer
 from faxgate.spool.ledger import Ledger
 
 pytestmark = pytest.mark.skipif(shutil.which("ipptool") is None, reason="needs cups-ipp-utils")

@@ -8,7 +8,14 @@ import signal
 import time
 from pathlib import Path
 
-from conftest import Printer, ipp_request, operation_attributes, start_printer, stop_printer
+from ippfaxd_helpers import (
+    Printer,
+    ipp_request,
+    operation_attributes,
+    start_printer,
+    stop_printer,
+)
+
 from faxgate.ipp.codec import Message
 from faxgate.ipp.constants import Operation, Status
 from faxgate.spool.ledger import Ledger

@@ -8,8 +8,13 @@ priorities, tags and notification addresses; mode 1 keeps a pending print job fo
 from __future__ import annotations
 
 from ipp_documents import postscript
+from ippfaxd_helpers import (
+    Printer,
+    ipp_request,
+    mode,
+    operation_attributes,
+)
 
-from conftest import Printer, ipp_request, mode, operation_attributes
 from faxgate import appliance
 from faxgate.faxqueued import intake as queue_intake
 from faxgate.ipp.codec import Message
