@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,13 @@ def free_port() -> int:
         return port
 
 
+def make_root() -> Path:
+    """A fresh directory for one Postfix instance, reachable by the postfix user."""
+    root = Path(tempfile.mkdtemp(prefix="faxgate-postfix-"))
+    root.chmod(0o711)
+    return root
+
+
 def available() -> str | None:
     """Why a private Postfix cannot run here, or None when it can."""
     if os.geteuid() != 0:
@@ -132,13 +140,13 @@ class Postfix:
         (self.config / "master.cf").write_text(MASTER_CF.format(port=self.port))
         (self.config / "transport").write_text(f".fax smtp:[127.0.0.1]:{self.gateway_port}\n")
         subprocess.run(["postmap", str(self.config / "transport")], check=True, timeout=30)
-        for parent in [self.root, *self.root.parents]:
-            if parent == Path("/"):
-                break
-            parent.chmod(parent.stat().st_mode | 0o011)
+        # Postfix opens its lock files as the postfix user, which must reach them: `root` must be
+        # in a directory of its own under /tmp (see `make_root`), not under pytest's tmp_path,
+        # whose parent pytest resets to mode 0700 whenever another session starts.
+        self.root.chmod(0o711)
         result = self.postfix("start")
         if result.returncode != 0:
-            raise RuntimeError(f"postfix start failed: {result.stdout}{result.stderr}")
+            raise RuntimeError(f"postfix start failed: {result.stdout}{result.stderr}{self.log()}")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -149,7 +157,10 @@ class Postfix:
         raise RuntimeError(f"postfix did not listen on {self.port}:\n{self.log()}")
 
     def stop(self) -> None:
-        self.postfix("stop")
+        """Stop this instance (never the system's) and remove its directories."""
+        if (self.root / "config").exists():
+            self.postfix("stop")
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def wait_for_log(self, text: str, timeout: float = 60) -> str:
         """Wait until the mail log contains `text`; return the log."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from postfix_env import Postfix, available, free_port
+from postfix_env import Postfix, available, free_port, make_root
 from smtpfaxd_daemon import Daemon
 
 from faxgate.appliance import rootfs_dir
@@ -25,11 +25,11 @@ pytestmark = pytest.mark.skipif(available() is not None, reason=str(available())
 
 
 @pytest.fixture
-def company_mail_server(tmp_path: Path) -> Iterator[Callable[[int], Postfix]]:
+def company_mail_server() -> Iterator[Callable[[int], Postfix]]:
     started: list[Postfix] = []
 
     def start(gateway_port: int) -> Postfix:
-        server = Postfix(tmp_path / "postfix", free_port(), gateway_port)
+        server = Postfix(make_root(), free_port(), gateway_port)
         started.append(server)
         server.start()
         return server
