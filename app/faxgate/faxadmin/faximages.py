@@ -21,20 +21,25 @@ THUMBNAIL_WIDTH = 200
 _render_lock = threading.Lock()
 
 
-def spool_file(spool: Spool, stored: str | None) -> Path:
-    """A ledger path (absolute, or relative to the spool) as a file inside the spool."""
+def spool_file(spool: Spool, stored: str | None, *folders: Path) -> Path:
+    """A ledger path as a file inside the spool: absolute, relative to the spool root, or a
+    bare name in one of `folders` (documents are stored as names in docq/)."""
     if not stored:
         raise NotFoundError("the fax has no file")
     path = Path(stored)
-    if not path.is_absolute():
-        path = spool.root / path
-    resolved = path.resolve()
+    candidates = (
+        [path]
+        if path.is_absolute()
+        else [spool.root / path, *(folder / path for folder in folders)]
+    )
     root = spool.root.resolve()
-    if root not in resolved.parents:
-        raise NotFoundError("the fax file is outside the spool")
-    if not resolved.is_file():
-        raise NotFoundError("the fax file is missing (cleaned up?)")
-    return resolved
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if root not in resolved.parents:
+            raise NotFoundError("the fax file is outside the spool")
+        if resolved.is_file():
+            return resolved
+    raise NotFoundError("the fax file is missing (cleaned up?)")
 
 
 def page_count(tiff: Path) -> int:

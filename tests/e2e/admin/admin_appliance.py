@@ -54,6 +54,7 @@ class Appliance:
     admin_port: int
     admin_password: str
     log: Path
+    ipp_port: int
 
     @property
     def url(self) -> str:
@@ -77,6 +78,39 @@ class Appliance:
                 self.process.wait()
 
 
+def print_job(port: int, user: str, title: str, postscript: bytes) -> int:
+    """Print a PostScript document to the appliance's IPP printer; returns the HTTP status."""
+    from faxgate.ipp.codec import Attribute, AttributeGroup, Message, encode_message
+    from faxgate.ipp.constants import GroupTag, Operation, ValueTag
+
+    attributes = [
+        Attribute.of("attributes-charset", ValueTag.CHARSET, "utf-8"),
+        Attribute.of("attributes-natural-language", ValueTag.NATURAL_LANGUAGE, "en"),
+        Attribute.of("printer-uri", ValueTag.URI, f"ipp://127.0.0.1:{port}/printers/sendfax"),
+        Attribute.of("requesting-user-name", ValueTag.NAME, user),
+        Attribute.of("job-name", ValueTag.NAME, title),
+        Attribute.of("document-format", ValueTag.MIME_MEDIA_TYPE, "application/postscript"),
+    ]
+    body = encode_message(
+        Message(
+            (2, 0),
+            Operation.PRINT_JOB,
+            1,
+            [AttributeGroup(GroupTag.OPERATION, attributes)],
+            postscript,
+        )
+    )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/printers/sendfax",
+        data=body,
+        headers={"Content-Type": "application/ipp"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        status: int = answer.status
+    return status
+
+
 def start_appliance(root: Path, password: str = "e2e-admin-pass-1") -> Appliance:  # noqa: S107 -- a throw-away test appliance
     admin, smtp, ipp, lines = free_ports()
     spool = root / "spool"
@@ -97,7 +131,7 @@ def start_appliance(root: Path, password: str = "e2e-admin-pass-1") -> Appliance
         stderr=subprocess.STDOUT,
         start_new_session=True,  # supervisord and its programs: one group to stop
     )
-    appliance = Appliance(process, spool, admin, password, log)
+    appliance = Appliance(process, spool, admin, password, log, ipp)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

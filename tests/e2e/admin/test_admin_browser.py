@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from admin_appliance import Appliance
+from admin_appliance import Appliance, print_job
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
@@ -26,6 +26,11 @@ from faxgate import users
 from faxgate.spool.ledger import Ledger
 
 USER_PASSWORD = "user-pass-e2e-1"
+LETTER_PS = b"""%!PS-Adobe-3.0
+/Helvetica findfont 24 scalefont setfont
+72 700 moveto (A printed letter, waiting for its fax number) show
+showpage
+"""
 
 
 def login(page: Any, name: str, password: str) -> None:
@@ -155,27 +160,35 @@ def test_user_cannot_see_another_users_fax(
 
 
 def test_complete_a_pending_print_job(new_page: Callable[[], Any], appliance: Appliance) -> None:
+    """Printed over IPP without a number (print gateway mode 1): alice sends it from the page."""
     ensure_user(appliance, "alice", "alice@example.com")
-    name = "held-e2e.txt"
-    (appliance.spool / "docq" / name).write_text("A printed letter\n")
-    with (
-        Ledger.open(appliance.spool / "etc" / "faxgate.db") as ledger,
-        ledger.transaction() as conn,
-    ):
-        held = conn.execute(
-            "INSERT INTO pending_print_jobs (owner, title, path, mime_type, created_at)"
-            " VALUES ('alice', 'Letter to 100', ?, 'text/plain', ?)",
-            (name, time.time()),
-        ).lastrowid
+    title = "Letter to 100"
+    assert print_job(appliance.ipp_port, "alice", title, LETTER_PS) == 200
+    database = appliance.spool / "etc" / "faxgate.db"
+    held = None
+    deadline = time.monotonic() + 60
+    while held is None and time.monotonic() < deadline:
+        with Ledger.open(database) as ledger:
+            held = ledger.query_one(
+                "SELECT id FROM pending_print_jobs WHERE owner = 'alice' AND title = ?", (title,)
+            )
+        time.sleep(0.5)
+    assert held is not None, "faxqueued did not hold the print job"
     page = new_page()
     login(page, "alice", USER_PASSWORD)
     page.goto("/printjobs")
-    row = page.locator(f'tr[data-printjob="{held}"]')
+    row = page.locator(f'tr[data-printjob="{held["id"]}"]')
+    assert title in row.inner_text()
     row.locator("input[name=numbers]").fill("100")
     row.locator("button", has_text="Send").click()
     page.wait_for_load_state()
     assert "sent (submission" in page.inner_text("main")
-    assert page.locator(f'tr[data-printjob="{held}"]').count() == 0
+    assert page.locator(f'tr[data-printjob="{held["id"]}"]').count() == 0
+    submission = int(re.search(r"submission (\d+)", page.inner_text("main")).group(1))  # type: ignore[union-attr]
+    with Ledger.open(database) as ledger:
+        row_ = ledger.query_one("SELECT kind, owner FROM submissions WHERE id = ?", (submission,))
+    assert row_ is not None
+    assert (row_["kind"], row_["owner"]) == ("upload", "alice")
 
 
 @pytest.mark.slow

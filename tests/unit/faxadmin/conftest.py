@@ -203,7 +203,8 @@ def add_job(ledger: Ledger, owner: str | None, number: str = "100", state: str =
             assert spool is not None
             document_id = conn.execute(
                 "INSERT INTO documents (sha256, path, pages, created_at) VALUES (?, ?, 2, ?)",
-                (f"sha-{now}-{number}-{owner}", str(document.relative_to(spool.root)), now),
+                # faxqueued stores a document as its name in docq/
+                (f"sha-{now}-{number}-{owner}", document.name, now),
             ).lastrowid
         cursor = conn.execute(
             "INSERT INTO jobs (number, state, owner, send_at, kill_at, created_at, updated_at,"

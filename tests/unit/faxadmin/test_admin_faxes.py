@@ -286,3 +286,18 @@ def test_id_beyond_sqlite_range_is_not_found(browser: Callable[[str], Browser]) 
     b = browser("admin")
     assert b.get("/faxes/sent/99999999999999999999999").status_code == 404
     assert b.get("/faxes/sent", after="1.5_99999999999999999999999").status_code == 400
+
+
+def test_ledger_paths_cannot_leave_the_spool(
+    admin: Admin, browser: Callable[[str], Browser]
+) -> None:
+    outside = admin.spool.root.parent / "secret.tif"
+    fax_tiff(outside, pages=1)
+    walking = add_received(admin.ledger, "../secret.tif", "100")
+    absolute = add_received(admin.ledger, str(outside), "100")
+    b = browser("admin")
+    for fax in (walking, absolute):
+        assert b.get(f"/faxes/received/{fax}/fax.tif").status_code == 404
+    in_recvq = fax_tiff(admin.spool.recvq / "fax00000077.tif", pages=1)
+    bare = add_received(admin.ledger, in_recvq.name, "100")  # a bare name means recvq/
+    assert b.get(f"/faxes/received/{bare}/fax.tif").content == in_recvq.read_bytes()

@@ -53,17 +53,17 @@ def filter_of(req: falcon.Request) -> FaxFilter:
 
 def sent_tiff(state: AdminState, job: sqlite3.Row) -> Path:
     return faximages.spool_file(
-        state.spool, faxlists.document_path(state.ledger(), job["document_id"])
+        state.spool, faxlists.document_path(state.ledger(), job["document_id"]), state.spool.docq
     )
 
 
 def received_tiff(state: AdminState, fax: sqlite3.Row) -> Path:
-    return faximages.spool_file(state.spool, fax["tiff_path"])
+    return faximages.spool_file(state.spool, fax["tiff_path"], state.spool.recvq)
 
 
 def optional_spool_file(state: AdminState, stored: str | None) -> Path | None:
     try:
-        return faximages.spool_file(state.spool, stored)
+        return faximages.spool_file(state.spool, stored, state.spool.recvq)
     except NotFoundError:
         return None
 
