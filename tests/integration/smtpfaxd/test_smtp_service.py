@@ -175,6 +175,26 @@ def test_swaks_starttls_auth_login(spool: Spool, smtpfaxd_factory: MakeDaemon) -
     assert [row["owner"] for row in daemon.submissions()] == ["bob"]
 
 
+def test_configured_certificate_is_used_for_starttls(
+    spool: Spool, tmp_path: Path, smtpfaxd_factory: MakeDaemon
+) -> None:
+    cert, key = tmp_path / "company-cert.pem", tmp_path / "company-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=fax.company.test", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    daemon = smtpfaxd_factory(
+        spool, smtp_tls_certificate=str(cert), smtp_tls_key=str(key)
+    )  # fmt: skip
+    with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
+        client.starttls(context=unverified_tls())
+        assert client.sock is not None
+        presented = client.sock.getpeercert(binary_form=True)  # type: ignore[union-attr]
+    assert presented == ssl.PEM_cert_to_DER_cert(cert.read_text())
+    assert not (spool.etc / "smtpfaxd-cert.pem").exists()  # no self-signed one was made
+
+
 def test_auth_off_is_not_advertised_even_after_tls(
     spool: Spool, smtpfaxd_factory: MakeDaemon
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from faxgate.errors import SettingsError
 from faxgate.mail.addresses import FaxRecipient, RecipientError, domain_accepted, fax_recipient
 from faxgate.numbers import NumberError, blocking_pattern, dial_number, normalise
 from faxgate.settings import registry
@@ -101,3 +102,25 @@ def test_domain_acceptance_is_exact_or_below() -> None:
 def test_recipient_round_trips_through_submission_params() -> None:
     recipient = fax_recipient("Mueller@0991234.fax", DEFAULT_MATCHER, ["fax"], dial_prefix="0")
     assert FaxRecipient.from_params(recipient.as_params()) == recipient
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("sys.fax.configure.faxmail.dialprefix", "0a"),
+        ("sys.fax.configure.faxmail.blocked", "112, 09*00"),
+        ("sys.fax.configure.faxmail.blocked", "emergency"),
+        ("sys.fax.configure.smtp.auth", "sometimes"),
+    ],
+)
+def test_bad_gateway_settings_are_refused_with_the_key_named(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name.replace(".", r"\.")):
+        registry().get(name).parse(value, source="test")
+
+
+def test_good_gateway_settings_parse() -> None:
+    assert registry().get("sys.fax.configure.faxmail.blocked").parse("110, 0900*") == [
+        "110",
+        "0900*",
+    ]
+    assert registry().get("sys.fax.configure.faxmail.dialprefix").parse("0") == "0"
