@@ -46,7 +46,9 @@ def interpret(ctx: InterpretContext) -> Interpretation:
     settings = ctx.settings
     mail = walk_mail(ctx.raw_path.read_bytes())
     notify = notification_address(mail, ctx.params, settings)
-    recipients = [FaxRecipient.from_params(item) for item in _list(ctx.params.get("recipients"))]
+    recipients = _distinct_numbers(
+        [FaxRecipient.from_params(item) for item in _list(ctx.params.get("recipients"))]
+    )
     subject_note = f" ({mail.subject!r})" if mail.subject else ""
     if not recipients:
         return Rejection(f"Your mail{subject_note} had no fax recipient.", notify, ctx.owner)
@@ -184,6 +186,17 @@ def _nothing_to_fax(mail: WalkedMail, mode: int, skipped: list[str]) -> str:
     if skipped:
         reason += " Not faxed: " + "; ".join(skipped) + "."
     return reason
+
+
+def _distinct_numbers(recipients: list[FaxRecipient]) -> list[FaxRecipient]:
+    """One destination per dialled number: two addresses for one fax machine send one fax."""
+    seen: set[str] = set()
+    distinct: list[FaxRecipient] = []
+    for recipient in recipients:
+        if recipient.number not in seen:
+            seen.add(recipient.number)
+            distinct.append(recipient)
+    return distinct
 
 
 def _escape(text: str) -> str:

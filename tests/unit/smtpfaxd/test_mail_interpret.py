@@ -178,6 +178,26 @@ def test_ten_recipients_make_one_request_with_ten_destinations(
     assert request.notify == SENDER
 
 
+def test_two_addresses_for_one_number_send_one_fax(converters: Spool, tmp_path: Path) -> None:
+    settings = settings_with()
+    matcher = settings.matcher("sys.fax.configure.faxmail.matcher.fax")
+    recipients = [
+        fax_recipient(address, matcher, ["fax"]).as_params()
+        for address in ("Mueller@0991234.fax", "Schmidt@0991234.fax", "Lager@0995555.fax")
+    ]
+    ctx = InterpretContext(
+        spool=converters, settings=settings, submission_id=1, kind="mail",
+        raw_path=CORPUS / "thunderbird-plain-pdf.eml",
+        params={"mail_from": SENDER, "recipients": recipients}, owner=None, work_dir=tmp_path,
+    )  # fmt: skip
+    (request,) = interpret(ctx)  # type: ignore[misc]
+    assert isinstance(request, FaxRequest)
+    assert [(d.number, d.name) for d in request.destinations] == [
+        ("0991234", "Mueller"),
+        ("0995555", "Lager"),
+    ]
+
+
 def test_reply_to_gets_notifications_when_configured(converters: Spool, tmp_path: Path) -> None:
     settings = settings_with(faxmail_notify_replyto="true")
     request = run(converters, tmp_path, "ten-recipients.eml", settings)
