@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 
@@ -22,6 +23,8 @@ from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
 log = logging.getLogger("smtpfaxd")
+
+STOP_GRACE_SECONDS = 3.0
 
 
 def main(argv: list[str]) -> int:
@@ -74,7 +77,9 @@ async def serve(spool: Spool, settings: Settings) -> int:
     finally:
         log.info("stopping")
         server.close()
-        await server.wait_closed()
+        # Python 3.12+ waits here for open sessions too; an idle client must not hold up SIGTERM.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), timeout=STOP_GRACE_SECONDS)
         await asyncio.get_running_loop().run_in_executor(None, store.close)
     return 0
 

@@ -250,9 +250,16 @@ def test_oversize_is_refused_at_mail_from_and_at_data(
     assert list(spool.incoming.iterdir()) == []
 
 
-def test_sigterm_stops_cleanly(spool: Spool, smtpfaxd_factory: MakeDaemon) -> None:
+def test_sigterm_stops_cleanly_even_with_an_idle_client(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
     daemon = smtpfaxd_factory(spool)
-    assert daemon.stop() == 0
+    idle = smtplib.SMTP("127.0.0.1", daemon.port, timeout=20)
+    idle.ehlo("idle.example.com")
+    try:
+        assert daemon.stop() == 0  # a stop that needed SIGKILL would give -9
+    finally:
+        idle.close()
     assert "stopping" in daemon.log()
 
 
