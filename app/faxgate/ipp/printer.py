@@ -192,7 +192,7 @@ def printer_attributes(description: PrinterDescription) -> list[Attribute]:
         a("color-supported", T.BOOLEAN, False),
         a("job-ids-supported", T.BOOLEAN, True),
         a("multiple-document-jobs-supported", T.BOOLEAN, False),
-        a("multiple-operation-time-out", T.INTEGER, 900),
+        a("multiple-operation-time-out", T.INTEGER, 900),  # ippfaxd.service.OPEN_JOB_TIMEOUT
         a("multiple-operation-time-out-action", T.KEYWORD, "abort-job"),
         a("job-k-octets-supported", T.RANGE_OF_INTEGER, IntRange(0, 200_000)),
         a("pages-per-minute", T.INTEGER, 1),

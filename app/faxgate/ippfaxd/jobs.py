@@ -113,6 +113,30 @@ class JobStore:
             )
         return submission_id
 
+    def expire(self, timeout: float) -> int:
+        """Abort jobs left open longer than `timeout` seconds; returns how many.
+
+        A Create-Job whose document never came (multiple-operation-time-out, action abort-job),
+        or a job whose upload died with its worker (killed mid-request): neither may look
+        pending forever. Nothing of them was acknowledged, so nothing is lost.
+        """
+        cutoff = self.clock() - timeout
+        with self.ledger.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE ipp_jobs SET state = ?, completed_at = ?, state_message = ?"
+                " WHERE submission_id IS NULL AND state IN (?, ?)"
+                " AND COALESCE(processing_at, created_at) < ?",
+                (
+                    int(JobState.ABORTED),
+                    self.clock(),
+                    "no document arrived in time",
+                    int(JobState.PENDING),
+                    int(JobState.PROCESSING),
+                    cutoff,
+                ),
+            )
+        return cursor.rowcount
+
     def finish(self, job_id: int, state: JobState, message: str) -> None:
         self._set(
             job_id,

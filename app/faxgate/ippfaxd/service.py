@@ -44,6 +44,9 @@ log = logging.getLogger("ippfaxd")
 
 PRINTER_PATH = "/printers/sendfax"
 ICON_PATHS = ("/icons/printer.png",)
+# multiple-operation-time-out (advertised, action abort-job): a job without its document
+# after this long is aborted; longer than gunicorn's request timeout, so no live upload is hit.
+OPEN_JOB_TIMEOUT = 900
 T = ValueTag
 
 
@@ -375,6 +378,7 @@ class PrinterService:
         return response
 
     def get_jobs(self, request: Message, caller: Caller) -> Message:
+        self.store.expire(OPEN_JOB_TIMEOUT)
         which = semantics.operation_value(request, "which-jobs", T.KEYWORD) or "not-completed"
         if which not in WHICH:
             raise IppRequestError(
@@ -414,6 +418,7 @@ class PrinterService:
 
     def get_printer_attributes(self, request: Message, caller: Caller) -> Message:
         semantics.operation_value(request, "document-format", T.MIME_MEDIA_TYPE)
+        self.store.expire(OPEN_JOB_TIMEOUT)  # so queued-job-count counts live jobs only
         description = PrinterDescription(
             uri=self.printer_uri(caller),
             uuid=self.config.uuid,

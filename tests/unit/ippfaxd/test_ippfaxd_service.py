@@ -9,7 +9,7 @@ import pytest
 from faxgate.ipp.codec import Attribute, AttributeGroup, Message, decode_message, encode_message
 from faxgate.ipp.constants import GroupTag, JobState, Operation, Status, ValueTag
 from faxgate.ippfaxd.jobs import JobStore
-from faxgate.ippfaxd.service import Caller, PrinterConfig, PrinterService
+from faxgate.ippfaxd.service import OPEN_JOB_TIMEOUT, Caller, PrinterConfig, PrinterService
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
@@ -202,3 +202,22 @@ def test_job_state_follows_the_submission_and_its_faxes(
     assert "waiting for the fax number" in str(message)
     assert state_and_message(faxed) == (JobState.COMPLETED, "3 faxes: 1 sent, 1 failed, 1 waiting")
     assert state_and_message(rejected) == (JobState.ABORTED, "no fax number field")
+
+
+def test_jobs_left_open_are_aborted_after_the_timeout(spool: Spool, ledger: Ledger) -> None:
+    now = [1000.0]
+    service = PrinterService(spool, JobStore(ledger, clock=lambda: now[0]),
+                             PrinterConfig(uuid="urn:uuid:0"), started_at=0.0,
+                             clock=lambda: now[0])  # fmt: skip
+    created = send(service, request(Operation.CREATE_JOB))
+    job = Attribute.of("job-id", ValueTag.INTEGER, job_value(created, "job-id"))
+    now[0] += OPEN_JOB_TIMEOUT - 1
+    send(service, request(Operation.GET_JOBS))
+    assert job_value(send(service, request(Operation.GET_JOB_ATTRIBUTES, job)), "job-state") == (
+        JobState.PENDING
+    )
+    now[0] += 2
+    send(service, request(Operation.GET_PRINTER_ATTRIBUTES))
+    after = send(service, request(Operation.GET_JOB_ATTRIBUTES, job))
+    assert job_value(after, "job-state") == JobState.ABORTED
+    assert job_value(after, "job-state-message") == "no document arrived in time"
