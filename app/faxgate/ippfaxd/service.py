@@ -287,6 +287,8 @@ class PrinterService:
 
     def print_job(self, request: Message, caller: Caller) -> Message:
         declared = self.check_job_request(request, with_document=True)
+        if not self.document.head(1):  # refuse before a job exists that could never complete
+            raise IppRequestError(Status.CLIENT_ERROR_BAD_REQUEST, "the request has no document")
         job_id = self.new_job(request, caller, declared)
         self.spool_job(request, caller, job_id, declared, last=True)
         return self.job_response(request, caller, job_id)

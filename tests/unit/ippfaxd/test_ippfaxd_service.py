@@ -221,3 +221,10 @@ def test_jobs_left_open_are_aborted_after_the_timeout(spool: Spool, ledger: Ledg
     after = send(service, request(Operation.GET_JOB_ATTRIBUTES, job))
     assert job_value(after, "job-state") == JobState.ABORTED
     assert job_value(after, "job-state-message") == "no document arrived in time"
+
+
+def test_print_job_without_a_document_is_refused_without_leaving_a_job(
+    service: PrinterService, ledger: Ledger
+) -> None:
+    assert send(service, request(Operation.PRINT_JOB)).code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert ledger.query("SELECT id FROM ipp_jobs") == []
