@@ -33,6 +33,7 @@ class GatewayConfig:
 
     hostname: str
     max_size: int  # bytes
+    max_sessions: int
     reserve: int  # bytes that must stay free on the spool's disk
     clients: policy.ClientPolicy
     matcher: Matcher
@@ -45,6 +46,7 @@ class GatewayConfig:
         return GatewayConfig(
             hostname=settings.get_str("sys.fax.configure.smtp.hostname"),
             max_size=settings.get_int("sys.fax.configure.smtp.maxsize") * MIB,
+            max_sessions=settings.get_int("sys.fax.configure.smtp.maxsessions"),
             reserve=settings.get_int("sys.fax.configure.smtp.minfree") * MIB,
             clients=policy.ClientPolicy.build(
                 settings.get_list("sys.fax.configure.smtp.networks"),

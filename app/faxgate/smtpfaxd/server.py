@@ -38,20 +38,68 @@ class FaxSMTP(SMTP):
         return result
 
 
+REPLY_TOO_MANY_SESSIONS = b"421 4.7.0 Too many connections to the fax server, try again later\r\n"
+
+
+class SessionCount:
+    """Sessions open right now, shared by every protocol object of one listener."""
+
+    def __init__(self) -> None:
+        self.active = 0
+
+
+class LimitedFaxSMTP(FaxSMTP):
+    """FaxSMTP that answers 421 and hangs up when too many sessions are open.
+
+    aiosmtpd keeps a whole mail in memory per session, so the session count bounds memory.
+    `connection_made` runs again for the TLS transport after STARTTLS; only the first counts.
+    """
+
+    def __init__(self, handler: FaxMailHandler, count: SessionCount, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._count = count
+        self._maximum: int = handler.config.max_sessions
+        self._counted = False
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if not self._counted:
+            if self._count.active >= self._maximum:
+                self._refused = True
+                log.warning("refused a connection: %d sessions are open", self._count.active)
+                assert isinstance(transport, asyncio.WriteTransport)
+                transport.write(REPLY_TOO_MANY_SESSIONS)
+                transport.close()
+                return
+            self._count.active += 1
+            self._counted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._refused:
+            return  # never set up: nothing to tear down
+        if self._counted:
+            self._count.active -= 1
+            self._counted = False
+        super().connection_lost(error)
+
+
 def protocol_factory(
     handler: FaxMailHandler,
     tls_context: ssl.SSLContext | None,
     authenticator: UserAuthenticator | None,
 ) -> Callable[[], FaxSMTP]:
     """A factory making one protocol object per connection, with the handler's current config."""
+    count = SessionCount()
 
     def make() -> FaxSMTP:
         config = handler.config
         extra: dict[str, Any] = {}
         if authenticator is not None:
             extra["authenticator"] = authenticator
-        return FaxSMTP(
+        return LimitedFaxSMTP(
             handler,
+            count,
             data_size_limit=config.max_size,
             enable_SMTPUTF8=True,
             decode_data=False,

@@ -9,6 +9,7 @@ import shutil
 import smtplib
 import ssl
 import subprocess
+import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -248,6 +249,29 @@ def test_oversize_is_refused_at_mail_from_and_at_data(
         assert code == 552
     assert daemon.submissions() == []
     assert list(spool.incoming.iterdir()) == []
+
+
+def test_sessions_over_the_limit_are_told_to_try_later(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    daemon = smtpfaxd_factory(spool, smtp_maxsessions="2")
+    first = smtplib.SMTP("127.0.0.1", daemon.port, timeout=20)
+    second = smtplib.SMTP("127.0.0.1", daemon.port, timeout=20)
+    second.starttls(context=unverified_tls())  # TLS re-runs connection_made: still one session
+    second.ehlo("second.example.com")
+    with pytest.raises(smtplib.SMTPConnectError) as refused:
+        smtplib.SMTP("127.0.0.1", daemon.port, timeout=20)
+    assert refused.value.smtp_code == 421
+    first.quit()
+    second.quit()
+    for _ in range(50):  # the server sees the hang-ups a moment later
+        try:
+            with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as third:
+                third.send_message(a_mail("x@0991234.fax"))
+            break
+        except smtplib.SMTPConnectError:
+            time.sleep(0.1)
+    assert len(daemon.submissions()) == 1
 
 
 def test_sigterm_stops_cleanly_even_with_an_idle_client(

@@ -47,6 +47,16 @@ KEYS = [
         "so the sending server keeps it and retries.",
     ),
     Key(
+        SMTP + "maxsessions",
+        KeyType.INTEGER,
+        20,
+        minimum=1,
+        maximum=1000,
+        programs=("smtpfaxd",),
+        help="Largest number of SMTP sessions at once; more are answered 421 (try later). Each "
+        "session may hold a mail of up to maxsize in memory.",
+    ),
+    Key(
         SMTP + "hostname",
         KeyType.STRING,
         "faxgate",
