@@ -296,7 +296,14 @@ def _run_builtin(
 
 def _move_atomically(source: Path, destination: Path) -> None:
     temporary = destination.with_name(f".{destination.name}.{os.getpid()}.part")
-    shutil.copyfile(source, temporary)
+    if source.stat().st_dev == destination.parent.stat().st_dev:
+        os.replace(source, temporary)  # same file system (temp_root in the spool): no copy
+        if os.geteuid() == 0:
+            # The converter may have run as nobody: the kept file must not stay its to change.
+            os.chown(temporary, os.getuid(), os.getgid())
+        os.chmod(temporary, 0o644)
+    else:
+        shutil.copyfile(source, temporary)
     with temporary.open("rb+") as stream:
         os.fsync(stream.fileno())
     temporary.replace(destination)

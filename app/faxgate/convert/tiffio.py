@@ -311,13 +311,18 @@ def fax_tiff_bytes(pages: Sequence[FaxPage]) -> bytes:
     return bytes(out)
 
 
-def write_fax_tiff(pages: Sequence[FaxPage], destination: Path) -> None:
-    """Write `pages` as a TIFF class F file, appearing atomically at `destination`."""
+def write_fax_tiff(pages: Sequence[FaxPage], destination: Path, *, durable: bool = True) -> None:
+    """Write `pages` as a TIFF class F file, appearing atomically at `destination`.
+
+    `durable=False` skips the fsync (a converter's output in its scratch directory: the runner
+    makes the copy it keeps durable).
+    """
     temporary = destination.with_name(f".{destination.name}.{os.getpid()}.part")
     with temporary.open("wb") as stream:
         stream.write(fax_tiff_bytes(pages))
-        stream.flush()
-        os.fsync(stream.fileno())
+        if durable:
+            stream.flush()
+            os.fsync(stream.fileno())
     temporary.replace(destination)
 
 

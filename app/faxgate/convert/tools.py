@@ -140,7 +140,7 @@ def convert_file(mime_type: str, source: Path, output: Path, options: FaxPageOpt
         raise ConversionLimitError(
             f"the document has {len(pages)} pages, more than the limit of {options.page_limit}"
         )
-    write_fax_tiff(pages, output)
+    write_fax_tiff(pages, output, durable=False)
     return warnings
 
 
