@@ -197,7 +197,7 @@ def test_kill_9_at_random_moments_while_20_jobs_run(programs: Callable[..., Prog
     seed = int(os.environ.get("FAXGATE_TEST_SEED", time.time()))
     rng = random.Random(seed)
     p = programs(
-        lines=4, queue_retry_other="2", queue_retry_protocol="2", queue_dials="30", queue_tries="30"
+        lines=8, queue_retry_other="2", queue_retry_protocol="2", queue_dials="30", queue_tries="30"
     )
     numbers = [f"{500 + i}" for i in range(20)]
     with Ledger.open(p.spool.ledger_path) as ledger:
