@@ -42,7 +42,7 @@ log = logging.getLogger("faxqueued")
 
 TICK_S = 1.0
 MAIL_TICK_S = 1.0
-DIAL_REFUSED_RETRY_S = 10.0
+DIAL_REFUSED_RETRY_S = 3.0
 
 
 class Service:
