@@ -7,6 +7,7 @@ runs the DNS-SD advertiser for as long as it serves.
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from typing import Any
 
@@ -47,7 +48,7 @@ def _start_advertising() -> None:
         name=config.name,
         port=settings.get_int("sys.fax.configure.ipp.port"),
         uuid=config.uuid,
-        admin_url=config.more_info or "",
+        admin_url=config.more_info or f"http://{socket.gethostname()}:{config.admin_port}/",
         location=config.location,
     )
     _advertiser = Advertiser(ad)

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from faxgate.ippfaxd.access import basic_credentials, client_allowed
-from faxgate.ippfaxd.dnssd import Advertisement, publish_command, txt_records
+from faxgate.ippfaxd.dnssd import Advertisement, Advertiser, publish_command, txt_records
 from faxgate.ippfaxd.main import bind_address, gunicorn_argv
 from faxgate.ippfaxd.usernames import appliance_user, mangle, normalise
 from faxgate.settings import load_settings
@@ -75,3 +75,11 @@ def test_gunicorn_command_line_from_settings() -> None:
     assert "--no-control-socket" in argv
     assert argv[-1] == "faxgate.ippfaxd.app:get_app()"
     assert bind_address("127.0.0.1", 8631) == "127.0.0.1:8631"
+
+
+def test_advertising_is_off_without_avahi(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    advertiser = Advertiser(Advertisement(name="Fax", port=631, uuid="u", admin_url="http://x/"))
+    assert advertiser.start() is False
+    assert advertiser.process is None
+    advertiser.stop()  # harmless when nothing runs
