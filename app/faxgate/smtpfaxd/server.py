@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 from faxgate.smtpfaxd.handler import FaxMailHandler, UserAuthenticator
 from faxgate.spool.layout import Spool
@@ -19,6 +19,7 @@ log = logging.getLogger("smtpfaxd")
 
 IDENT = "ESMTP faxgate mail-to-fax gateway"
 SESSION_TIMEOUT = 300  # seconds of client silence (RFC 5321 4.5.3.2.7: at least 5 minutes)
+_DEFERRED_AUTH = AuthResult(success=False, handled=True, message="deferred")
 
 
 class FaxSMTP(SMTP):
@@ -29,6 +30,29 @@ class FaxSMTP(SMTP):
     trust another server's claim of who the sender is anyway). SIZE= is left to the handler, which
     answers an oversized mail with an enhanced status code (552 5.3.4).
     """
+
+    # Password checks (Argon2: tens of MiB and a good part of a second by design) must not stall
+    # every other session: aiosmtpd calls the authenticator synchronously, so the built-in
+    # mechanisms run with `_authenticate` deferred, and the check itself runs in a thread.
+    async def auth_PLAIN(self, _: SMTP, args: list[str]) -> AuthResult:
+        return await self._checked(await super().auth_PLAIN(_, args))
+
+    async def auth_LOGIN(self, _: SMTP, args: list[str]) -> AuthResult:
+        return await self._checked(await super().auth_LOGIN(_, args))
+
+    def _authenticate(self, mechanism: str, auth_data: Any) -> AuthResult:
+        self._deferred_auth = (mechanism, auth_data)
+        return _DEFERRED_AUTH
+
+    async def _checked(self, result: AuthResult) -> AuthResult:
+        if result is not _DEFERRED_AUTH:
+            return result
+        mechanism, auth_data = self._deferred_auth
+        loop = asyncio.get_running_loop()
+        checked: AuthResult = await loop.run_in_executor(
+            None, super()._authenticate, mechanism, auth_data
+        )
+        return checked
 
     def _getparams(self, params: Sequence[str]) -> dict[str, str | bool] | None:
         result: dict[str, str | bool] | None = super()._getparams(params)
