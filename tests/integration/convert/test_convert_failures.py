@@ -16,7 +16,7 @@ from faxgate.convert import (
 )
 from faxgate.errors import ConversionError
 
-SHORT = FaxPageOptions(time_limit_s=4, memory_limit_mb=768)
+SHORT = FaxPageOptions(time_limit_s=10, memory_limit_mb=768)
 
 
 def convert(
