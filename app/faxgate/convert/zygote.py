@@ -1,7 +1,7 @@
 """A warm converter process: the shipped converters without a Python start per document.
 
-Starting Python and loading PDFium, numpy and Pillow costs about 0.1 s of CPU, more than
-converting a ten-page letter. The runner therefore keeps one *zygote* process with those loaded
+Starting Python and loading PDFium, numpy and Pillow costs about 0.1 s of CPU, as much as
+converting seven pages of a letter. The runner therefore keeps one *zygote* process with those loaded
 (started on first use, ending when its parent closes the control socket). For each document the
 runner hands it a fresh socket; the zygote forks a *handler*, which forks the *converter* with
 exactly the treatment `limits.run_limited` gives an executable (own session, RLIMIT_AS/CPU/FSIZE,
