@@ -180,3 +180,26 @@ def timed(check: object, *args: object) -> tuple[bool, float]:
     except Exception:
         ok = False
     return ok, time.monotonic() - start
+
+
+# aiosmtpd logs a failed TLS handshake (a client that sends garbage after STARTTLS) as an
+# ERROR with a traceback of its own; the session ends cleanly. Noise, not a fault of ours.
+EXPECTED_EXCEPTIONS = ("aiosmtpd.smtp.TLSSetupException", "ConnectionResetError", "ssl.SSLError")
+
+
+def unexpected_exceptions(log: str) -> list[str]:
+    """The exception lines of the tracebacks in `log`, except the expected library noise."""
+    found: list[str] = []
+    in_traceback = False
+    for line in log.splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+            continue
+        if not in_traceback or line.startswith((" ", "\t")) or not line.strip():
+            continue
+        if line.startswith("The above exception") or line.startswith("During handling"):
+            continue
+        in_traceback = False
+        if not line.startswith(EXPECTED_EXCEPTIONS):
+            found.append(line)
+    return found
