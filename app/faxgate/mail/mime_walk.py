@@ -72,6 +72,7 @@ class WalkedMail:
     attachments: list[Attachment] = field(default_factory=list)
     inline_resources: list[str] = field(default_factory=list)  # dropped: signature images etc.
     problems: list[str] = field(default_factory=list)  # plain words: why the mail cannot be faxed
+    notes: list[str] = field(default_factory=list)  # plain words: what of the mail is not faxed
 
     @property
     def body_kind(self) -> BodyKind:
@@ -227,6 +228,11 @@ class _Walker:
             self.result.body.append(BodyFragment("plain", content.body_text))
         elif not self.result.body and content.body_html:
             self.result.body.append(BodyFragment("html", content.body_html))
+        elif not self.result.body and content.has_rtf_body:
+            self.result.notes.append(
+                "the text of the mail: Outlook sent it only as rich text (RTF) inside winmail.dat, "
+                "which cannot be faxed; send the mail as HTML or plain text"
+            )
 
     def _problem(self, text: str) -> None:
         if text not in self.result.problems:

@@ -59,6 +59,7 @@ def interpret(ctx: InterpretContext) -> Interpretation:
             ctx.owner,
         )
     attachments, skipped = attachment_parts(mail.attachments, ctx.spool.mimetype, ctx.work_dir)
+    skipped = [*mail.notes, *skipped]
     mode = settings.get_int("sys.fax.configure.faxmail.mode")
     parts: list[DocumentPart] = []
     if mode == 0 and not (mail.body_is_blank() and not mail.subject.strip()):

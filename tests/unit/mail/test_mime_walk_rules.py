@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import struct
 
 import pytest
 
@@ -128,3 +129,22 @@ def test_tnef_detection_and_refusal_of_non_tnef() -> None:
     assert not is_tnef("application/pdf", "a.pdf", b"%PDF")
     with pytest.raises(TnefError, match=r"winmail\.dat"):
         decode_tnef(b"%PDF-1.4 not tnef")
+
+
+def test_tnef_with_only_an_rtf_body_says_the_text_is_not_faxed() -> None:
+    def attribute(level: int, type_: int, name: int, data: bytes) -> bytes:
+        header = struct.pack("<BHHI", level, name, type_, len(data))
+        return header + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    rtf = b"LZFu" + b"\x00" * 12  # a (tiny) compressed RTF body property
+    props = struct.pack("<IHHI", 1, 0x0102, 0x1009, 1) + struct.pack("<I", len(rtf)) + rtf
+    winmail = struct.pack("<IH", 0x223E9F78, 1) + attribute(1, 0x0006, 0x9003, props)
+    raw = message(
+        'multipart/mixed; boundary="b"',
+        "--b\nContent-Type: application/ms-tnef; name=winmail.dat\n"
+        "Content-Transfer-Encoding: base64\n\n" + base64.b64encode(winmail).decode() + "\n--b--\n",
+    )
+    mail = walk_mail(raw)
+    assert mail.problems == []
+    assert len(mail.notes) == 1
+    assert "rich text" in mail.notes[0]
