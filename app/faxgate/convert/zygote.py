@@ -125,6 +125,8 @@ def _handle(connection: socket.socket) -> None:
 def serve(control: socket.socket) -> None:
     """The zygote loop: every socket received over `control` is one conversion."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # handlers are reaped by the kernel
+    # Ctrl-C in a terminal reaches the whole process group: the runner decides, not us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             _, fds, _, _ = socket.recv_fds(control, 16, 1)
@@ -136,6 +138,7 @@ def serve(control: socket.socket) -> None:
         if os.fork() == 0:
             control.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             _handle(connection)
         connection.close()
 
