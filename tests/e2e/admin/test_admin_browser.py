@@ -219,6 +219,12 @@ def test_send_by_upload_over_loopback_shows_in_sent_and_received(
                 break
         time.sleep(3)
     assert state == "done", appliance.log.read_text(errors="replace")[-4000:]
+    page.locator("tr[data-job] a").first.click()
+    page.wait_for_load_state()
+    first_page = page.locator("img.page").first
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=first_page.element_handle()
+    )
     fax_row = None
     while time.monotonic() < deadline:
         page.goto("/faxes/received?number=&user=&q=")
@@ -268,9 +274,10 @@ def test_screenshots_of_the_main_pages(new_page: Callable[[], Any], appliance: A
         shot = SCREENSHOTS / f"{name}.png"
         target.screenshot(path=str(shot), full_page=False)
         assert Image.open(shot).size == (1280, 900)
-    page.goto("/faxes/received")
-    first = page.locator("tr[data-fax] a").first
-    if first.count():
-        first.click()
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(SCREENSHOTS / "received-detail.png"))
+    for kind in ("received", "sent"):
+        page.goto(f"/faxes/{kind}")
+        first = page.locator("tr[data-fax] a, tr[data-job] a").first
+        if first.count():
+            first.click()
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(SCREENSHOTS / f"{kind}-detail.png"))
