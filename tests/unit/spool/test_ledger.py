@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from faxgate.spool.layout import Spool
-from faxgate.spool.ledger import Ledger, available_migrations
+from faxgate.spool.ledger import Ledger, available_migrations, split_statements
 
 WRITER = """
 import sys
@@ -63,3 +63,25 @@ def test_concurrent_first_start_migrates_once(tmp_path: Path) -> None:
     with Ledger.open(spool.ledger_path) as ledger:
         names = [row[0] for row in ledger.query("SELECT name FROM schema_migrations")]
     assert sorted(names) == [name for name, _ in available_migrations()]
+
+
+def test_an_older_ledger_is_migrated_forward_keeping_its_data(spool: Spool) -> None:
+    # What a newer image does with an older volume: apply only what the volume has not seen.
+    migrations = available_migrations()
+    assert len(migrations) > 1
+    with Ledger.open(spool.ledger_path, migrate=False) as old:
+        old.conn.execute(
+            "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        first_name, first_sql = migrations[0]
+        for statement in split_statements(first_sql):
+            old.conn.execute(statement)
+        old.conn.execute("INSERT INTO schema_migrations VALUES (?, 0)", (first_name,))
+        old.conn.execute(
+            "INSERT INTO fax_devices (extension, format, created_at) VALUES ('100', 'pdf', 0)"
+        )
+    with Ledger.open(spool.ledger_path, migrate=False) as new:
+        applied = new.migrate()
+        assert applied == [name for name, _ in migrations[1:]]
+        assert [r["extension"] for r in new.query("SELECT extension FROM fax_devices")] == ["100"]
+        assert new.integrity_problems() == []
