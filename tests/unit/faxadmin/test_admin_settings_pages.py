@@ -202,3 +202,18 @@ def test_metrics_in_prometheus_format(admin: Admin) -> None:
     assert 'faxgate_jobs{state="done"} 1' in text
     assert "faxgate_pages_sent_total 3" in text
     assert "faxgate_outbox_messages 0" in text
+
+
+def test_retention_is_pending_and_applied_from_maintenance(
+    admin: Admin, browser: Callable[[str], Browser]
+) -> None:
+    b = browser("admin")
+    b.get("/maintenance")
+    b.post("/maintenance/retention", {"sys.fax.configure.retention.days": "14"})
+    page = b.get("/maintenance").text
+    assert "1 pending change(s)" in page
+    assert effective(admin, "sys.fax.configure.retention.days") == 30
+    applied = b.post("/settings/apply", {"back": "/maintenance"})
+    assert applied.headers["location"] == "/maintenance"
+    assert effective(admin, "sys.fax.configure.retention.days") == 14
+    assert admin.told.calls == [(set(), {"faxqueued"})]  # reloaded, not restarted

@@ -228,7 +228,7 @@ class ApplyResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         back = form_of(req).get("back") or "/settings/system"
-        if not back.startswith("/settings") and back != "/devices":
+        if not back.startswith("/settings") and back != "/maintenance":
             back = "/settings/system"
         try:
             flash(self.state, req, apply_pending(self.state, actor(req)))
@@ -245,7 +245,9 @@ class DiscardResource:
         count = store.discard(self.state.ledger(), actor(req))
         flash(self.state, req, f"Discarded {count} pending change(s).")
         back = form_of(req).get("back") or "/settings/system"
-        raise redirect(back if back.startswith("/settings") else "/settings/system")
+        raise redirect(
+            back if back.startswith("/settings") or back == "/maintenance" else "/settings/system"
+        )
 
 
 class TestMailResource:

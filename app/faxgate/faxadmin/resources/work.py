@@ -12,10 +12,10 @@ import falcon
 from faxgate.errors import FaxgateError, NotFoundError
 from faxgate.faxadmin.context import AdminState
 from faxgate.faxadmin.resources.queue import numbers_of, owner_scope
+from faxgate.faxadmin.resources.settings_pages import pending_view, save_form
 from faxgate.faxadmin.web import Renderer, actor, flash, form_of, redirect
 from faxgate.faxqueued import api
 from faxgate.mail import outbox
-from faxgate.settings import store
 
 LOG_TAIL_BYTES = 256 * 1024
 _LOG_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,120}\Z")
@@ -159,7 +159,7 @@ class MaintenanceResource:
             job=api.cleanup_schedule(self.state.ledger(), settings),
             days=settings.get_int("sys.fax.configure.retention.days"),
             schedule=settings.get_str("sys.fax.configure.retention.schedule"),
-            pending={c.key: c.value for c in store.pending(self.state.ledger())},
+            pending=pending_view(self.state),
             logs=files,
             chosen=chosen,
             log_text=text,
@@ -177,8 +177,6 @@ class RetentionResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = form_of(req)
-        from faxgate.faxadmin.resources.settings_pages import save_form
-
         try:
             saved = save_form(
                 self.state,
@@ -192,7 +190,7 @@ class RetentionResource:
             flash(
                 self.state,
                 req,
-                f"Saved {len(saved)} change(s): apply them under System settings."
+                f"Saved {len(saved)} change(s); they are pending until you apply them."
                 if saved
                 else "Nothing changed.",
             )
