@@ -36,13 +36,17 @@ def main(argv: list[str]) -> int:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     spool = Spool.from_environment()
     try:
-        spool.ensure()
+        if spool.problems():
+            spool.ensure()  # run on its own (tests, development); the appliance made it already
         with Ledger.open(spool.ledger_path):
             pass  # apply migrations once before serving: stores must not race to do it
         settings = load_settings(spool)
         return asyncio.run(serve(spool, settings))
     except FaxgateError as exc:
         log.error("%s", exc)
+        return 1
+    except OSError as exc:  # e.g. the port is taken or needs privileges, the spool is not ours
+        log.error("cannot start: %s", exc)
         return 1
 
 

@@ -7,8 +7,10 @@ import json
 import os
 import shutil
 import smtplib
+import socket
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -349,3 +351,19 @@ def test_full_disk_answers_452_leaves_nothing_and_recovers(
         low.stop()
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_taken_port_is_one_clear_error_and_exit_1(spool: Spool, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = dict(os.environ, FAXGATE_SPOOL=str(spool.root))
+        env["FAXGATE_SYS_FAX_CONFIGURE_SMTP_PORT"] = str(port)
+        result = subprocess.run(
+            [sys.executable, "-m", "faxgate", "smtpfaxd"],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert "address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
