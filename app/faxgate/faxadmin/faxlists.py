@@ -38,7 +38,11 @@ SENT_STATES = (
     "failed",
     "cancelled",
 )
-RECEIVED_STATES = ("received", "delivered", "failed")
+RECEIVED_STATES = (
+    "received",
+    "delivered",
+    "bad",
+)  # bad: could not be processed (kept for the admin)
 
 
 class FilterError(ValueError):

@@ -136,7 +136,7 @@ def attention(spool: Spool, ledger: Ledger) -> list[str]:
     if bad:
         items.append(f"{bad} file(s) in bad/ could not be processed (see Maintenance)")
     failed = ledger.query_one(
-        "SELECT count(*) FROM received_faxes WHERE state = 'failed' AND received_at >= ?",
+        "SELECT count(*) FROM received_faxes WHERE state = 'bad' AND received_at >= ?",
         (time.time() - 86400.0,),
     )
     if failed and failed[0]:
