@@ -15,6 +15,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+from faxgate.errors import SpoolError
 from faxgate.mail import outbox
 from faxgate.mail.compose import JobFacts, inline_notification, plain_notification
 from faxgate.settings import Settings
@@ -141,10 +142,19 @@ def send_owed(spool: Spool, settings: Settings, ledger: Ledger, limit: int = 50)
     for row in rows:
         try:
             message = compose(spool, ledger, row, sender, inline)
-            outbox.enqueue(spool, message, [row["address"]], sender=sender)
         except Exception:
             # A notification that cannot be made must not block the others (nor loop forever).
             log.exception("notification %d could not be composed; dropped", row["id"])
+            message = None
+        if message is not None:
+            try:
+                outbox.enqueue(spool, message, [row["address"]], sender=sender)
+            except SpoolError as exc:
+                # Disk full or the like: keep it owed and try again on a later pass.
+                log.error("notification %d waits: cannot write to the outbox: %s", row["id"], exc)
+                break
+            except outbox.MailError as exc:
+                log.error("notification %d dropped: %s", row["id"], exc)
         with ledger.transaction() as conn:
             conn.execute(
                 "UPDATE queue_notifications SET sent_at = ? WHERE id = ?", (time.time(), row["id"])

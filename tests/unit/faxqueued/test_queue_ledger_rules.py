@@ -358,3 +358,35 @@ def test_upload_with_time_to_send_and_kill_time(spool: Spool, ledger: Ledger) ->
     assert intake.requested_times(intake.Submission(1, "upload", "x", "{}", None)) == (None, None)
     bad = intake.Submission(1, "upload", "x", '{"send_at": "soon", "kill_after": -1}', None)
     assert intake.requested_times(bad) == (None, None)
+
+
+def test_owed_notifications_go_to_the_outbox_once(
+    spool: Spool, ledger: Ledger, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxgate.faxqueued import notifications
+    from faxgate.mail import outbox
+    from faxgate.spool.atomic import DiskFullError
+
+    job = make_job(ledger, "done", tag="T9")
+    with ledger.transaction() as conn:
+        from faxgate.faxqueued.jobstore import add_notification
+
+        add_notification(conn, "done", "a@x", {"reason": "the fax was sent"}, job_id=job)
+        add_notification(conn, "failed", "b@x", {"reason": "nobody answered"}, job_id=job)
+
+    def disk_full(*args: Any, **kwargs: Any) -> Any:
+        raise DiskFullError("no space left")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "enqueue", disk_full)
+        assert notifications.send_owed(spool, settings, ledger) == 0
+    assert outbox.pending_messages(spool) == []
+    assert notifications.send_owed(spool, settings, ledger) == 2
+    assert notifications.send_owed(spool, settings, ledger) == 0
+    envelopes = sorted(
+        outbox.read_message(p)[0].recipients[0] for p in outbox.pending_messages(spool)
+    )
+    assert envelopes == ["a@x", "b@x"]
+    data = b"".join(outbox.read_message(p)[1] for p in outbox.pending_messages(spool))
+    assert b"Fax to 100 sent [T9]" in data
+    assert b"nobody answered" in data
