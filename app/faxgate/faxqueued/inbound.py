@@ -28,6 +28,7 @@ from faxgate.faxqueued.jobstore import add_notification
 from faxgate.mail import outbox
 from faxgate.mail.compose import ReceivedFacts, read_optional, received_fax_mail
 from faxgate.settings import Settings
+from faxgate.spool.atomic import DiskFullError
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
@@ -61,6 +62,10 @@ def deliver_received(spool: Spool, settings: Settings, ledger: Ledger, limit: in
     for row in rows:
         try:
             deliver_one(spool, settings, ledger, row)
+        except DiskFullError as exc:
+            # Temporary: the fax stays 'received' and is delivered once there is room.
+            log.error("received fax %d waits: %s", row["id"], exc)
+            break
         except Exception as exc:
             log.exception("received fax %d cannot be delivered", row["id"])
             keep_bad(spool, settings, ledger, row, str(exc) or type(exc).__name__)
