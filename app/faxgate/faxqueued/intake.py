@@ -28,6 +28,7 @@ from faxgate.faxqueued.jobstore import add_notification
 from faxgate.faxqueued.scheduling import QueuePolicy, clamp_priority, new_job_times
 from faxgate.settings import Settings
 from faxgate.spool import intake as spool_intake
+from faxgate.spool.atomic import DiskFullError
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 from faxgate.spool.requests import (
@@ -69,6 +70,14 @@ def recover_claimed(ledger: Ledger) -> int:
             "UPDATE submissions SET state = 'new', updated_at = ? WHERE state = 'working'",
             (time.time(),),
         ).rowcount
+
+
+def unclaim(ledger: Ledger, submission: Submission) -> None:
+    with ledger.transaction() as conn:
+        conn.execute(
+            "UPDATE submissions SET state = 'new', updated_at = ? WHERE id = ? AND state = 'working'",
+            (time.time(), submission.id),
+        )
 
 
 def claim(ledger: Ledger, limit: int) -> list[Submission]:
@@ -131,6 +140,11 @@ def process(spool: Spool, settings: Settings, submission: Submission) -> str:
                 )
                 result = interpreter(ctx)
                 return apply_interpretation(spool, settings, ledger, submission, result, work_dir)
+            except DiskFullError as exc:
+                # Temporary: give the submission back; it is tried again on a later pass.
+                log.error("submission %d waits: %s", submission.id, exc)
+                unclaim(ledger, submission)
+                return "new"
             except Exception as exc:
                 log.exception("submission %d (%s) is bad", submission.id, submission.kind)
                 mark_bad(spool, settings, ledger, submission, _plain(exc))

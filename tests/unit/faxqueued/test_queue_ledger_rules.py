@@ -390,3 +390,21 @@ def test_owed_notifications_go_to_the_outbox_once(
     data = b"".join(outbox.read_message(p)[1] for p in outbox.pending_messages(spool))
     assert b"Fax to 100 sent [T9]" in data
     assert b"nobody answered" in data
+
+
+def test_full_disk_gives_the_submission_back(
+    spool: Spool, ledger: Ledger, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxgate.spool.atomic import DiskFullError
+
+    def full(ctx: Any) -> Any:
+        raise DiskFullError("no space left")
+
+    monkeypatch.setattr(intake, "load_interpreter", lambda kind: full)
+    sid = spool_intake.accept(spool, ledger, "upload", b"x", {})
+    [claimed] = intake.claim(ledger, 1)
+    assert intake.process(spool, settings, claimed) == "new"
+    row = ledger.query_one("SELECT state, path FROM submissions WHERE id = ?", (sid,))
+    assert row is not None
+    assert row["state"] == "new"
+    assert (spool.incoming / row["path"]).exists()
