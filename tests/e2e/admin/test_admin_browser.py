@@ -197,7 +197,9 @@ def test_send_by_upload_over_loopback_shows_in_sent_and_received(
 ) -> None:
     pytest.importorskip("faxgate.iaxmodemd.main", reason="iaxmodemd is not written yet")
     pytest.importorskip("faxgate.faxqueued.main", reason="faxqueued is not written yet")
-    ensure_device_100(admin_page(new_page, appliance))
+    dashboard = admin_page(new_page, appliance)
+    ensure_device_100(dashboard)
+    dashboard.goto("/")  # stays open: only its script's polling can show the call
     ensure_user(appliance, "alice", "alice@example.com")
     letter = tmp_path / "letter.txt"
     letter.write_text("Dear Alice,\n\nthis fax went over the loopback trunk.\n")
@@ -208,6 +210,8 @@ def test_send_by_upload_over_loopback_shows_in_sent_and_received(
     page.set_input_files("input[name=files]", str(letter))
     page.click("#send")
     page.wait_for_url("**/faxes/sent")
+    # The live line state: the dashboard, never reloaded, shows a line sending this fax.
+    dashboard.wait_for_selector("#lines td.state-sending", timeout=240_000)
     deadline = time.monotonic() + 300
     state = ""
     while time.monotonic() < deadline:
