@@ -58,6 +58,18 @@ def _error_handlers(app: falcon.App[falcon.Request, falcon.Response], renderer: 
             req, resp, falcon.HTTPBadRequest(title="Not possible", description=str(ex)), params
         )
 
+    def unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+        log.exception("%s %s failed", req.method, req.path)
+        http_error(
+            req,
+            resp,
+            falcon.HTTPInternalServerError(
+                description="something went wrong inside faxadmin; the details are in its log"
+            ),
+            params,
+        )
+
+    app.add_error_handler(Exception, unexpected)
     app.add_error_handler(falcon.HTTPError, http_error)
     app.add_error_handler(FaxgateError, faxgate_error)
     app.add_error_handler(NotFoundError, not_found)
