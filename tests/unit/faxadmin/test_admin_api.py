@@ -171,3 +171,26 @@ def test_openapi_document_names_every_api_route(
     for item in served["paths"].values():
         for operation in item.values():
             assert "401" in operation["responses"]
+
+
+def test_every_api_route_and_method_is_documented(admin: Admin) -> None:
+    import falcon.inspect
+
+    served: set[tuple[str, str]] = set()
+    for route in falcon.inspect.inspect_app(admin.client.app).routes:
+        if not route.path.startswith("/api/v1/") or route.path.endswith("openapi.json"):
+            continue
+        path = route.path.removeprefix("/api/v1").replace(":int}", "}")
+        for method in route.methods:
+            if not method.internal and method.method != "OPTIONS":
+                served.add((path, method.method.lower()))
+    documented = {
+        (path, method) for path, item in openapi_document()["paths"].items() for method in item
+    }
+    # "{action}" is one route serving the documented /cancel, /retry, /suspend, ...
+    concrete_actions = {
+        p for p, _ in documented if p.startswith("/jobs/{job_id}/") and "{" not in p[15:]
+    }
+    assert concrete_actions >= {"/jobs/{job_id}/cancel", "/jobs/{job_id}/priority"}
+    served.discard(("/jobs/{job_id}/{action}", "post"))
+    assert served <= documented, served - documented
