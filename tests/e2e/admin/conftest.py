@@ -22,11 +22,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 @pytest.fixture(scope="module")
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
-    if (
-        shutil.which("supervisord") is None
-        and not (Path(__import__("sys").executable).parent / "supervisord").exists()
-    ):
-        pytest.skip("supervisord is not installed")
+    if shutil.which("supervisord", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("supervisord is not installed in this virtualenv")
     running = start_appliance(tmp_path_factory.mktemp("appliance"))
     yield running
     running.stop()
