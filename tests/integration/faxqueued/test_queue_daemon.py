@@ -244,3 +244,23 @@ def test_kill_9_of_faxqueued_and_iaxmodemd_loses_and_duplicates_nothing(
     for row in interrupted:
         job = next(j for j in jobs if j.id == row["job_id"])
         assert job.dials >= 2
+
+
+def test_sighup_reloads_the_notification_format(
+    setup: Callable[..., tuple[Spool, Daemon, FakeIaxmodemd]],
+) -> None:
+    spool, daemon, _fake = setup()
+    with Ledger.open(spool.ledger_path) as ledger:
+        with ledger.transaction() as conn:
+            conn.execute(
+                "INSERT INTO settings_applied (key, value, applied_at) VALUES (?, ?, ?)",
+                ("sys.fax.configure.notify.format", '"inline"', time.time()),
+            )
+        assert daemon.proc is not None
+        wait_for(lambda: "faxqueued running" in daemon.log.read_text(), what="start")
+        daemon.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "settings reloaded" in daemon.log.read_text(), what="reload")
+        api.submit_upload(spool, ledger, [("a.txt", TEXT)], ["300"], notify="alice@example.com")
+        wait_for(lambda: len(to(maildir(spool), "alice@example.com")) == 1, what="notification")
+    [note] = to(maildir(spool), "alice@example.com")
+    assert "application/pdf" in [p.get_content_type() for p in note.walk()]
