@@ -44,6 +44,7 @@ from faxgate.convert.tiffio import (
     FaxPage,
     encode_page,
     read_fax_pages,
+    write_fax_tiff,
 )
 from faxgate.errors import ConversionError
 
@@ -134,16 +135,24 @@ def _write_with_libtiff(
         library.TIFFClose(tiff)
 
 
+def write_packed(pages: Sequence[PackedPage], options: FaxPageOptions, path: Path) -> None:
+    """Code packed pages into a fax TIFF at `path` (not fsynced: a scratch file)."""
+    library = _libtiff()
+    if library is None:
+        write_fax_tiff(
+            [encode_page(_ink_image(page), options) for page in pages], path, durable=False
+        )
+    else:
+        _write_with_libtiff(library, pages, options, path)
+
+
 def encode_packed(
     pages: Sequence[PackedPage], options: FaxPageOptions, scratch: Path
 ) -> list[FaxPage]:
     """Code packed pages (G4 or G3 as the options say); `scratch` is a file path to use."""
     if not pages:
         return []
-    library = _libtiff()
-    if library is None:
-        return [encode_page(_ink_image(page), options) for page in pages]
-    _write_with_libtiff(library, pages, options, scratch)
+    write_packed(pages, options, scratch)
     try:
         return read_fax_pages(scratch)
     finally:

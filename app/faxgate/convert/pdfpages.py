@@ -11,10 +11,9 @@ pages or more are shared between two worker processes.
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
+import contextlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,9 @@ from faxgate.convert.bilevel import (
     split_long_page,
 )
 from faxgate.convert.errors import ConversionLimitError
-from faxgate.convert.g4 import PackedPage, encode_packed, pack_ink
+from faxgate.convert.g4 import PackedPage, encode_packed, pack_ink, write_packed
 from faxgate.convert.options import FAX_WIDTH_PX, FaxPageOptions
-from faxgate.convert.tiffio import FaxPage
+from faxgate.convert.tiffio import FaxPage, read_fax_pages
 from faxgate.errors import ConversionError
 
 POINTS_PER_INCH = 72.0
@@ -143,10 +142,7 @@ def _page_pieces(page: Any, options: FaxPageOptions) -> list[PackedPage]:
     return [pack_ink(place_on_fax_width(piece, left_px)) for piece in pieces]
 
 
-def render_page_range(
-    path: Path, first: int, stop: int, options: FaxPageOptions, scratch: Path
-) -> list[FaxPage]:
-    """Fax pages of PDF pages [first, stop): rendered, made bilevel, coded."""
+def _packed_range(path: Path, first: int, stop: int, options: FaxPageOptions) -> list[PackedPage]:
     document = open_pdf(path)
     packed: list[PackedPage] = []
     try:
@@ -162,13 +158,68 @@ def render_page_range(
                 )
     finally:
         document.close()
-    return encode_packed(packed, options, scratch)
+    return packed
+
+
+def render_page_range(
+    path: Path, first: int, stop: int, options: FaxPageOptions, scratch: Path
+) -> list[FaxPage]:
+    """Fax pages of PDF pages [first, stop): rendered, made bilevel, coded."""
+    return encode_packed(_packed_range(path, first, stop, options), options, scratch)
+
+
+def _render_range_in_child(
+    path: Path, first: int, stop: int, options: FaxPageOptions, tiff: Path, failure: Path
+) -> int:
+    """Fork a process that writes the fax pages of [first, stop) to `tiff`; returns its pid.
+
+    The child inherits the converter's limits and loaded libraries (no start-up cost) and
+    hands its pages over as a file; a failure's message goes to `failure`.
+    """
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        packed = _packed_range(path, first, stop, options)
+        write_packed(packed, options, tiff)
+        code = 0
+    except ConversionLimitError as exc:
+        failure.write_text(f"limit\n{exc}")
+    except ConversionError as exc:
+        failure.write_text(f"error\n{exc}")
+    except MemoryError:
+        failure.write_text("limit\nthe document needs more memory than the conversion limit allows")
+    except BaseException as exc:
+        failure.write_text(f"error\nrendering failed unexpectedly ({type(exc).__name__})")
+    finally:
+        os._exit(code)
+
+
+def _collect_child(pid: int, tiff: Path, failure: Path) -> list[FaxPage]:
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return read_fax_pages(tiff)
+    kind, _, message = (failure.read_text() if failure.exists() else "").partition("\n")
+    if kind == "limit":
+        raise ConversionLimitError(message)
+    if message:
+        raise ConversionError(message)
+    raise ConversionLimitError(
+        "rendering the document crashed; it may need more than the memory limit allows"
+    )
 
 
 def _worker_count(pages: int) -> int:
-    if pages < PARALLEL_FROM_PAGES:
+    """Two processes when the document is long enough and a core is idle, else one.
+
+    Measured on a shared 2-core machine: with the cores busy, two renderers finish later than
+    one (they only take turns, and pay for it); with a core idle they take about half the time.
+    """
+    cores = len(os.sched_getaffinity(0))
+    if pages < PARALLEL_FROM_PAGES or cores < 2:
         return 1
-    return max(1, min(2, len(os.sched_getaffinity(0))))
+    return 2 if os.getloadavg()[0] <= cores - 1 else 1
 
 
 def pdf_fax_pages(path: Path, options: FaxPageOptions, workdir: Path) -> list[FaxPage]:
@@ -180,21 +231,21 @@ def pdf_fax_pages(path: Path, options: FaxPageOptions, workdir: Path) -> list[Fa
         raise ConversionLimitError(
             f"the document has {count} pages, more than the limit of {options.page_limit}"
         )
-    workers = _worker_count(count)
-    if workers == 1:
+    if _worker_count(count) == 1:
         pages = render_page_range(path, 0, count, options, workdir / "pages-0.tif")
     else:
-        bounds = [count * share // workers for share in range(workers + 1)]
-        # fork: the workers inherit the converter's limits and need no re-import.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [
-                pool.submit(
-                    render_page_range, path, start, stop, options, workdir / f"pages-{start}.tif"
-                )
-                for start, stop in itertools.pairwise(bounds)
-            ]
-            pages = [page for future in futures for page in future.result()]
+        # Second half in a forked child, first half here, at the same time on two cores.
+        middle = count // 2
+        tiff, failure = workdir / "pages-second.tif", workdir / "pages-second.failure"
+        pid = _render_range_in_child(path, middle, count, options, tiff, failure)
+        try:
+            first_half = render_page_range(path, 0, middle, options, workdir / "pages-first.tif")
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
+        pages = first_half + _collect_child(pid, tiff, failure)
     if len(pages) > options.page_limit:
         raise ConversionLimitError(f"the document makes more than {options.page_limit} fax pages")
     return pages

@@ -148,5 +148,5 @@ def test_to_fax_tiff_renders_a_trusted_pdf_in_process(documents: Path, tmp_path:
     # and pixel for pixel (the image lands on the fax grid one to one).
     assert [info.height for info in infos] == [info.height for info in inspect_tiff(fax)]
     assert pages_equal(fax, tmp_path / "again.tif", header_rows=0) == [True, True]
-    # Twenty pages take the two-process path.
+    # A longer document (rendered by one or two processes, depending on idle cores).
     assert to_fax_tiff(documents / "text-20pages.pdf", tmp_path / "twenty.tif") == 20
