@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PORT_RANGE = (48000, 48999)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run",
+]  # fmt: skip
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 LINE_PORTS = 8  # UDP ports kept free for the lines (up to 8 lines in these tests)
 
 

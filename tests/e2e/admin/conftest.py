@@ -9,15 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from admin_appliance import Appliance, start_appliance
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run",
-]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+from admin_appliance import CHROMIUM, CHROMIUM_ARGS, Appliance, start_appliance
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from admin_appliance import Appliance, print_job
+from admin_appliance import SCREENSHOTS, Appliance, print_job
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
-from conftest import SCREENSHOTS
 from faxgate import users
 from faxgate.spool.ledger import Ledger
 

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from faxadmin_server import Server, start_faxadmin
+from faxadmin_server import PASSWORD, Running, start_faxadmin
 
 from faxgate import users
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
-
-PASSWORD = "integration-pass-1"
-
-
-@dataclass
-class Running:
-    server: Server
-    spool: Spool
 
 
 @pytest.fixture

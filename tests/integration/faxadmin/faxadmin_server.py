@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from faxgate.spool.layout import Spool
 
 PORT_RANGE = (48000, 48999)
+PASSWORD = "integration-pass-1"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -165,3 +166,9 @@ class Client:
             headers["Content-Type"] = "application/json"
         status, _headers, data = self.request(method, path, body, headers)
         return status, json.loads(data) if data else None
+
+
+@dataclass
+class Running:
+    server: Server
+    spool: Spool

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from faxadmin_server import Running
 
-from conftest import Running
 from faxgate import users
 from faxgate.faxadmin.client import ApiClient, ApiError
 from faxgate.faxadmin.security import TokenStore

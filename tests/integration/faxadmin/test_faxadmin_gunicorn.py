@@ -6,9 +6,7 @@ import re
 import signal
 import time
 
-from faxadmin_server import Client
-
-from conftest import PASSWORD, Running
+from faxadmin_server import PASSWORD, Client, Running
 
 
 def test_health_and_login_across_workers(running_admin: Running) -> None:

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 
 import pytest
+from admin_testing import Admin, Browser, add_device, add_job, add_received, fax_tiff, multipart
 
-from conftest import Admin, Browser, add_device, add_job, add_received, fax_tiff, multipart
 from faxgate.faxadmin.openapi import openapi_document
 
 

@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 
 import pytest
+from admin_testing import Admin, Browser, add_device, add_job, add_received, fax_tiff
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import Admin, Browser, add_device, add_job, add_received, fax_tiff
 from faxgate.faxadmin.faxlists import Cursor, FilterError, parse_date
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from admin_testing import PASSWORD, Admin, Browser
 
-from conftest import PASSWORD, Admin, Browser
 from faxgate.faxadmin.security import (
     MAX_FAILURES_PER_CLIENT,
     MAX_FAILURES_PER_USER,

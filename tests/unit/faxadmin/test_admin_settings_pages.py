@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from conftest import Admin, Browser
+from admin_testing import Admin, Browser
+
 from faxgate.settings import load_settings
 
 LINES = "sys.fax.configure.lines.count"
