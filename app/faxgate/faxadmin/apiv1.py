@@ -24,10 +24,10 @@ from faxgate.faxadmin.resources.faxes import (
     send_file,
     sent_tiff,
 )
-from faxgate.faxadmin.resources.queue import owner_scope
+from faxgate.faxadmin.resources.queue import documents_of, numbers_of, owner_scope, uploads
 from faxgate.faxadmin.resources.settings_pages import apply_pending
 from faxgate.faxadmin.resources.work import check_print_job_owner
-from faxgate.faxadmin.web import actor, current_user, form_of, json_response
+from faxgate.faxadmin.web import actor, current_user, form_of, json_response, read_form
 from faxgate.faxqueued import api
 from faxgate.settings import KeyType, registry, store
 
@@ -122,9 +122,6 @@ class JobsResource(Base):
         """Submit a fax: multipart/form-data with numbers, files, cover, priority, tag."""
         if (req.content_type or "").split(";", 1)[0].strip().lower() != falcon.MEDIA_MULTIPART:
             raise falcon.HTTPUnsupportedMediaType(description="send multipart/form-data")
-        from faxgate.faxadmin.resources.queue import documents_of, numbers_of, uploads
-        from faxgate.faxadmin.web import read_form
-
         form = form_of(req) if getattr(req.context, "form", None) else None
         if form is None:
             form = read_form(req, self.state.config.max_upload_bytes)
