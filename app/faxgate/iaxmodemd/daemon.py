@@ -214,7 +214,16 @@ class Daemon:
         line.hang_up(line.call, "the job was aborted", aborted)
 
     def status(self) -> list[dict[str, object]]:
-        return self.board.snapshot()
+        """The contract's fields, plus `registered` (our registration with the server, where
+        there is one) and `peer` (host:port of the IAX2 peer registered to this line, if any)."""
+        lines = self.board.snapshot()
+        for entry in lines:
+            line = self.lines.get(str(entry["line"]))
+            if line is not None:
+                entry["registered"] = line.registered
+                peer = line.registered_peer
+                entry["peer"] = f"{peer[0]}:{peer[1]}" if peer else None
+        return lines
 
     def publish(self, event: dict[str, object]) -> None:
         self.control.publish(event)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, cast
 from faxgate.faxengine import CallReport, FaxEngineError, Outcome, PageReport
 from faxgate.faxengine.outcomes import classify_hangup_cause
 from faxgate.iax2 import events as ev
+from faxgate.iax2.constants import CauseCode
 from faxgate.iaxmodemd.config import LinesConfig, TrunkMode
 from faxgate.iaxmodemd.faxcall import CallParams, Direction, FaxSession, Samples, SessionHooks
 from faxgate.iaxmodemd.link import TrunkLink
@@ -407,7 +408,10 @@ class Line(asyncio.DatagramProtocol):
             f"call ended by {'the peer' if event.remote else 'the line'}: {event.reason} (cause {event.cause_code})",
         )
         if call.session is None or not call.session.answered:
-            info = classify_hangup_cause(event.cause_code)
+            cause = event.cause_code
+            if cause == CauseCode.NORMAL_CLEARING and "busy" in event.reason.lower():
+                cause = CauseCode.USER_BUSY  # iaxmodem REJECTs with the text "Busy" only
+            info = classify_hangup_cause(cause)
             outcome, message = info.outcome, info.message
             if not event.remote:  # our side gave up (retransmissions): the peer is unreachable
                 outcome = Outcome.NO_ANSWER
