@@ -20,6 +20,9 @@ if [ -n "${missing// /}" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "bootstrap: installing Debian packages: $missing"
         export DEBIAN_FRONTEND=noninteractive
+        # Postfix is a test peer only (a private instance per test): keep the system one local.
+        echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+        echo "postfix postfix/mailname string localhost" | debconf-set-selections
         apt-get update -qq
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing >/dev/null

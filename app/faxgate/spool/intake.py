@@ -42,15 +42,21 @@ def accept(
     name = f"{kind}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}{EXTENSIONS[kind]}"
     path = spool.incoming / name
     now = time.time()
-    with ledger.transaction() as conn:
-        # The row and the file commit together: the file is durable before COMMIT, and
-        # a failed write rolls the row back.
-        cursor = conn.execute(
-            "INSERT INTO submissions (kind, path, params, owner, state, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, 'new', ?, ?)",
-            (kind, name, json.dumps(dict(params), sort_keys=True), owner, now, now),
-        )
-        write_atomic(path, data, tmp_dir=spool.tmp)
+    try:
+        with ledger.transaction() as conn:
+            # The row and the file commit together: the file is durable before COMMIT, and
+            # a failed write rolls the row back.
+            cursor = conn.execute(
+                "INSERT INTO submissions (kind, path, params, owner, state, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'new', ?, ?)",
+                (kind, name, json.dumps(dict(params), sort_keys=True), owner, now, now),
+            )
+            write_atomic(path, data, tmp_dir=spool.tmp)
+    except BaseException:
+        # The COMMIT itself may fail (disk full for the WAL): then the file must go too, or it
+        # would be an orphan the client was never promised.
+        path.unlink(missing_ok=True)
+        raise
     submission_id = cursor.lastrowid
     assert submission_id is not None
     return submission_id

@@ -46,6 +46,7 @@ def test_faxmail_matcher_exists_and_takes_the_number() -> None:
     matcher = load_settings(environ={}).matcher("sys.fax.configure.faxmail.matcher.fax")
     assert matcher.first_group("Hans Muster@009912700619.fax") == "009912700619"
     assert matcher.first_group("someone@example.com") is None
+    assert matcher.first_group("Mueller@0991-234.fax") == "0991-234"  # dashes dropped later
 
 
 def test_documented_alternative_address_format_works() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,23 @@ def test_poke_reaches_a_listener(spool: Spool) -> None:
         listener.bind(str(spool.faxqueued_socket))
         assert intake.poke(spool) is True
         assert listener.recv(16) == b"poke"
+
+
+class CommitFails(Ledger):
+    """A ledger whose COMMIT fails after the body ran (disk full for the WAL, say)."""
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        yield self.conn
+        self.conn.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+
+def test_failed_commit_leaves_no_file(spool: Spool) -> None:
+    Ledger.open(spool.ledger_path).close()
+    failing = CommitFails(spool.ledger_path)
+    with pytest.raises(sqlite3.OperationalError):
+        intake.accept(spool, failing, "mail", b"data", {})
+    failing.close()
+    assert list(spool.incoming.iterdir()) == []

@@ -8,11 +8,11 @@ KEYS = [
     Key(
         P + "matcher.fax",
         KeyType.MATCHER,
-        r"/^.*@(\d+)\.fax$/i",
+        r"/^.*@([0-9][0-9-]*)\.fax$/i",
         programs=("smtpfaxd",),
         documented=True,
         help="Regular expression a recipient address must match; the first pair of brackets is the "
-        "fax number, the part left of @ names the recipient on the cover page. For addresses like "
+        "fax number (dashes in it are dropped), the part left of @ names the recipient on the cover page. For addresses like "
         "009912700619@mydomain.de use /||(\\d+)@.*/ (and accept that domain).",
     ),
     Key(
