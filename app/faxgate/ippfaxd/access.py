@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
-from collections.abc import Iterable
 
+from faxgate.access import client_allowed
 
-def client_allowed(address: str, networks: Iterable[str]) -> bool:
-    """True when `address` (IPv4/IPv6, maybe IPv4-mapped) is inside one of `networks`."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for item in networks:
-        try:
-            network = ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            continue
-        if ip.version == network.version and ip in network:
-            return True
-    return False
+__all__ = ["basic_credentials", "client_allowed"]
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:

@@ -6,10 +6,11 @@ only wires them up and the rules are unit-tested without sockets.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from faxgate.access import Network, address_in, parse_networks
 
 AuthMode = Literal["off", "optional", "required"]
 
@@ -22,12 +23,12 @@ REPLY_TRY_LATER = "451 4.3.0 The fax server cannot store mail right now, try aga
 class ClientPolicy:
     """The access rules of the listener, from settings."""
 
-    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    networks: tuple[Network, ...]
     auth: AuthMode
 
     @staticmethod
     def build(networks: Iterable[str], auth: str) -> ClientPolicy:
-        parsed = tuple(ipaddress.ip_network(item, strict=False) for item in networks)
+        parsed = parse_networks(networks)
         if auth not in ("off", "optional", "required"):
             raise ValueError(f"unknown auth mode {auth!r}")
         mode: AuthMode = auth  # type: ignore[assignment]
@@ -36,13 +37,7 @@ class ClientPolicy:
 
 def client_in_networks(address: str, policy: ClientPolicy) -> bool:
     """True when the client's IP address is inside one of the allowed networks."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False  # a Unix socket or something odd: not a known network
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in policy.networks)
+    return address_in(address, policy.networks)
 
 
 def sender_refusal(client_address: str, authenticated: bool, policy: ClientPolicy) -> str | None:
