@@ -201,11 +201,13 @@ call to finished file, CPU time of the converter processes (user + system, worke
 faxgate's figure includes what gs does not do: the private copy and temporary directory, the
 limits (the shipped converter is forked from the warm zygote, so no Python start per document),
 fitting every page to the 1728-pixel fax width (gs renders A4 at 204 dpi as 1687 pixels, which
-spandsp refuses) and the class F container. Per text page faxgate spends about twice gs's CPU
-(PDFium ≈ 6 ms to render, libtiff ≈ 5 ms to code G4, against ≈ 7 ms for gs doing both), and wins
-it back only with its second process (from four pages on), which needs a free core: on a
-loaded machine the text ratio falls. On scans gs halftones the whole page at full resolution
-while faxgate thresholds the text and dithers only the picture regions.
+spandsp refuses) and the class F container. Per text page faxgate spends about 1.5 times gs's
+CPU (PDFium ≈ 5 ms to render, libtiff ≈ 5 ms to code G4, against ≈ 7–9 ms for gs doing both).
+A second rendering process (documents of four pages or more) wins that back, but only on an
+idle core, so it is used only while the 1-minute load average is at most one less than the
+cores: on busy shared cores two renderers finished later than one. With the load shown above,
+faxgate rendered in one process. On scans gs halftones the whole page at full
+resolution while faxgate thresholds the text and dithers only the picture regions.
 
 Page 1 side by side (1:1 crops): [text](images/convert-text-vs-gs.png),
 [scan](images/convert-scan-vs-gs.png). Threshold against dither on a

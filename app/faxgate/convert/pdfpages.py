@@ -96,12 +96,34 @@ def page_has_grey_content(page: Any) -> bool:
     return _has_grey_objects(raw, pdfium_c.FPDFPage_CountObjects(raw), pdfium_c.FPDFPage_GetObject)
 
 
-def _render(page: Any, options: FaxPageOptions) -> tuple[Any, int, int]:
+class _Bitmaps:
+    """One grey bitmap reused page after page while the size stays (most documents): a fresh
+    4 MB buffer per page costs allocation, zeroing and page faults."""
+
+    def __init__(self) -> None:
+        self._bitmap: Any = None
+
+    def get(self, height_px: int) -> Any:
+        if self._bitmap is not None and self._bitmap.height == height_px:
+            return self._bitmap
+        self.close()
+        self._bitmap = pypdfium2.PdfBitmap.new_native(
+            FAX_WIDTH_PX, height_px, pdfium_c.FPDFBitmap_Gray
+        )
+        return self._bitmap
+
+    def close(self) -> None:
+        if self._bitmap is not None:
+            self._bitmap.close()
+            self._bitmap = None
+
+
+def _render(page: Any, options: FaxPageOptions, bitmaps: _Bitmaps) -> tuple[Any, int, int]:
     """Render a page into a fax-wide grey bitmap; returns it with the content's left/width."""
     width_pt, height_pt = page.get_size()
     plan = plan_page(width_pt / POINTS_PER_INCH, height_pt / POINTS_PER_INCH, options)
     height_px = min(plan.height_px, MAX_RENDER_ROWS)
-    bitmap = pypdfium2.PdfBitmap.new_native(FAX_WIDTH_PX, height_px, pdfium_c.FPDFBitmap_Gray)
+    bitmap = bitmaps.get(height_px)
     bitmap.fill_rect((255, 255, 255, 255), 0, 0, FAX_WIDTH_PX, height_px)
     # size_x/size_y are the size of the whole rendered page: PDFium scales x and y separately.
     pdfium_c.FPDF_RenderPageBitmap(
@@ -119,37 +141,35 @@ def _render(page: Any, options: FaxPageOptions) -> tuple[Any, int, int]:
 
 def render_gray(page: Any, options: FaxPageOptions) -> Image.Image:
     """A page as a fax-wide grey image (255 = white) at the options' resolution."""
-    bitmap, _, _ = _render(page, options)
+    bitmaps = _Bitmaps()
+    bitmap, _, _ = _render(page, options, bitmaps)
     gray: Image.Image = bitmap.to_pil().copy()  # detach from PDFium's buffer
-    bitmap.close()
+    bitmaps.close()
     return gray
 
 
-def _page_pieces(page: Any, options: FaxPageOptions) -> list[PackedPage]:
-    bitmap, left_px, width_px = _render(page, options)
-    try:
-        long_page = bitmap.height > round(MAX_PAGE_INCHES * options.y_dpi)
-        if not long_page and not page_has_grey_content(page):
-            rows = np.frombuffer(bitmap.buffer, dtype=np.uint8).reshape(
-                bitmap.height, bitmap.stride
-            )[:, :FAX_WIDTH_PX]
-            packed = np.packbits(rows < 128, axis=-1)  # ink = 1, MSB first
-            return [PackedPage(packed.tobytes(), FAX_WIDTH_PX, bitmap.height)]
-        gray = bitmap.to_pil().crop((left_px, 0, left_px + width_px, bitmap.height))
-    finally:
-        bitmap.close()
+def _page_pieces(page: Any, options: FaxPageOptions, bitmaps: _Bitmaps) -> list[PackedPage]:
+    bitmap, left_px, width_px = _render(page, options, bitmaps)
+    long_page = bitmap.height > round(MAX_PAGE_INCHES * options.y_dpi)
+    if not long_page and not page_has_grey_content(page):
+        rows = np.frombuffer(bitmap.buffer, dtype=np.uint8).reshape(bitmap.height, bitmap.stride)
+        packed = np.packbits(rows[:, :FAX_WIDTH_PX] < 128, axis=-1)  # ink = 1, MSB first
+        return [PackedPage(packed.tobytes(), FAX_WIDTH_PX, bitmap.height)]
+    # crop copies the pixels out of the reused buffer
+    gray = bitmap.to_pil().crop((left_px, 0, left_px + width_px, bitmap.height))
     pieces = split_long_page(gray_to_ink(gray), options.y_dpi)
     return [pack_ink(place_on_fax_width(piece, left_px)) for piece in pieces]
 
 
 def _packed_range(path: Path, first: int, stop: int, options: FaxPageOptions) -> list[PackedPage]:
     document = open_pdf(path)
+    bitmaps = _Bitmaps()
     packed: list[PackedPage] = []
     try:
         for index in range(first, stop):
             page = document[index]
             try:
-                packed.extend(_page_pieces(page, options))
+                packed.extend(_page_pieces(page, options, bitmaps))
             finally:
                 page.close()
             if len(packed) > options.page_limit:
@@ -157,6 +177,7 @@ def _packed_range(path: Path, first: int, stop: int, options: FaxPageOptions) ->
                     f"the document makes more than {options.page_limit} fax pages"
                 )
     finally:
+        bitmaps.close()
         document.close()
     return packed
 
