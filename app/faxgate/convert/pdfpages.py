@@ -6,7 +6,7 @@ it is a landscape page. Text and line art are rendered without anti-aliasing, so
 only of them (no images, no shadings: the common printed letter) is already bilevel and goes
 straight from PDFium's buffer to packed rows to libtiff's coder. Pages with images take the
 careful path (`bilevel.gray_to_ink`: threshold text regions, dither photos). Documents of four
-pages or more are shared between two worker processes.
+pages or more are shared with a forked child (the second half of the pages) when a core is idle.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from faxgate.errors import ConversionError
 POINTS_PER_INCH = 72.0
 #: Longest page PDFium is asked to render, in pixels (a 6 m receipt at fine resolution).
 MAX_RENDER_ROWS = 50_000
-#: Documents with at least this many pages are rendered by two processes.
+#: Documents with at least this many pages may be rendered by two processes.
 PARALLEL_FROM_PAGES = 4
 # Print-visible annotations, no anti-aliasing of text and paths: at fax resolution PDFium's
 # own 1-bit glyph rasterising is crisper than thresholding grey edges, and leaves text pages
