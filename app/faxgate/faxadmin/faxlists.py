@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from faxgate.spool.ledger import Ledger
 from faxgate.users import User
@@ -357,3 +358,32 @@ def document_path(ledger: Ledger, document_id: int | None) -> str | None:
         return None
     row = ledger.query_one("SELECT path FROM documents WHERE id = ?", (document_id,))
     return None if row is None else str(row[0])
+
+
+SESSION_LOG_LIMIT = 256 * 1024
+
+
+def session_log_text(spool_root: Path, stored: str | None) -> str:
+    """A call's session log: iaxmodemd records the path of its file in log/ (the text is shown;
+    a path outside the spool, or text stored directly, is shown as it is)."""
+    if not stored:
+        return ""
+    path = Path(stored)
+    if not path.is_absolute():
+        path = spool_root / "log" / path
+    try:
+        resolved = path.resolve()
+        if spool_root.resolve() in resolved.parents and resolved.is_file():
+            with resolved.open("rb") as stream:
+                return stream.read(SESSION_LOG_LIMIT).decode("utf-8", "replace")
+    except OSError:
+        pass
+    return stored
+
+
+def calls_with_logs(spool_root: Path, calls: list[sqlite3.Row]) -> list[dict[str, object]]:
+    """Call rows as dicts with `log_text`, the session log itself."""
+    return [
+        {**dict(call), "log_text": session_log_text(spool_root, call["session_log"])}
+        for call in calls
+    ]

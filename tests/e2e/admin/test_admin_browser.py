@@ -224,6 +224,9 @@ def test_send_by_upload_over_loopback_shows_in_sent_and_received(
     assert state == "done", appliance.log.read_text(errors="replace")[-4000:]
     page.locator("tr[data-job] a").first.click()
     page.wait_for_load_state()
+    session_log = page.locator("pre.log").first.inner_text()
+    assert session_log.strip()
+    assert not session_log.startswith("/")  # the log itself, not the name of its file
     first_page = page.locator("img.page").first
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=first_page.element_handle()

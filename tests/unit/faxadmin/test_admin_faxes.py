@@ -301,3 +301,23 @@ def test_ledger_paths_cannot_leave_the_spool(
     in_recvq = fax_tiff(admin.spool.recvq / "fax00000077.tif", pages=1)
     bare = add_received(admin.ledger, in_recvq.name, "100")  # a bare name means recvq/
     assert b.get(f"/faxes/received/{bare}/fax.tif").content == in_recvq.read_bytes()
+
+
+def test_session_log_file_is_shown_but_not_one_outside_the_spool(
+    admin: Admin, faxes: dict[str, int], browser: Callable[[str], Browser]
+) -> None:
+    job = faxes["alice_job"]
+    inside = admin.spool.log / "c20260101-120000-line1-1"
+    inside.write_text("phase B: DCS 14400 V.17\nphase E: success\n")
+    outside = admin.spool.root.parent / "private.log"
+    outside.write_text("not for the web\n")
+    with admin.ledger.transaction() as conn:
+        for path in (str(inside), str(outside)):
+            conn.execute(
+                "INSERT INTO calls (job_id, direction, line, state, session_log, started_at)"
+                " VALUES (?, 'out', '1', 'ended', ?, ?)",
+                (job, path, time.time()),
+            )
+    text = browser("admin").get(f"/faxes/sent/{job}").text
+    assert "phase B: DCS 14400 V.17" in text
+    assert "not for the web" not in text

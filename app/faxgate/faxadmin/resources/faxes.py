@@ -166,7 +166,9 @@ class SentDetailResource:
             "fax_sent_detail.html",
             job=job,
             pages=pages,
-            calls=faxlists.job_calls(ledger, job_id),
+            calls=faxlists.calls_with_logs(
+                self.state.spool.root, faxlists.job_calls(ledger, job_id)
+            ),
             notifications=faxlists.job_notifications(ledger, job_id),
         )
 
@@ -194,7 +196,9 @@ class ReceivedDetailResource:
             "fax_received_detail.html",
             fax=fax,
             pages=pages,
-            calls=faxlists.received_calls(ledger, fax),
+            calls=faxlists.calls_with_logs(
+                self.state.spool.root, faxlists.received_calls(ledger, fax)
+            ),
             mailed_to=faxlists.device_emails(ledger, fax["device_id"]),
         )
 
