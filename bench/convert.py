@@ -206,10 +206,9 @@ limits (the shipped converter is forked from the warm zygote, so no Python start
 fitting every page to the 1728-pixel fax width (gs renders A4 at 204 dpi as 1687 pixels, which
 spandsp refuses) and the class F container. Per text page faxgate spends about 1.5 times gs's
 CPU (PDFium ≈ 5 ms to render, libtiff ≈ 5 ms to code G4, against ≈ 7–9 ms for gs doing both).
-A second rendering process (documents of four pages or more) wins that back, but only on an
-idle core, so it is used only while the 1-minute load average is at most one less than the
-cores: on busy shared cores two renderers finished later than one. With the load shown above,
-faxgate rendered in one process. On scans gs halftones the whole page at full
+A second rendering process (documents of four pages or more) wins that back when the cores are
+not saturated, so it is used while the 1-minute load average is at most cores + 0.5 (the
+caller counts too): above that, two renderers finished later than one. On scans gs halftones the whole page at full
 resolution while faxgate thresholds the text and dithers only the picture regions.
 
 Page 1 side by side (1:1 crops): [text](images/convert-text-vs-gs.png),

@@ -57,10 +57,10 @@ def test_failure_in_the_second_process_is_reported(
 
 def test_idle_core_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdfpages.os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(pdfpages.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    monkeypatch.setattr(pdfpages.os, "getloadavg", lambda: (2.4, 2.4, 2.4))
     assert pdfpages._worker_count(20) == 2
     assert pdfpages._worker_count(3) == 1
-    monkeypatch.setattr(pdfpages.os, "getloadavg", lambda: (3.0, 3.0, 3.0))
+    monkeypatch.setattr(pdfpages.os, "getloadavg", lambda: (3.5, 3.5, 3.5))
     assert pdfpages._worker_count(20) == 1
     monkeypatch.setattr(pdfpages.os, "sched_getaffinity", lambda pid: {0})
     monkeypatch.setattr(pdfpages.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
