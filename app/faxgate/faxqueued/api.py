@@ -20,8 +20,9 @@ from faxgate.faxqueued.dispatch import ModemUnavailable, request_blocking
 from faxgate.faxqueued.jobstore import WAITING, add_notification
 from faxgate.faxqueued.retention import CleanupSummary
 from faxgate.faxqueued.scheduling import QueuePolicy, clamp_priority, new_job_times
-from faxgate.faxqueued.upload import normalise_number, pack_files
-from faxgate.settings import Settings
+from faxgate.faxqueued.upload import pack_files
+from faxgate.numbers import dial_number
+from faxgate.settings import Settings, load_settings
 from faxgate.spool import intake
 from faxgate.spool.audit import record
 from faxgate.spool.layout import Spool
@@ -161,10 +162,16 @@ def submit_upload(
 
     Raises FaxgateError for a bad number or no document before anything is stored.
     """
-    try:
-        cleaned = [normalise_number(n) for n in numbers]
-    except ValueError as exc:
-        raise FaxgateError(str(exc)) from exc
+    # Checked here too (the queue's intake has the last word), so a blocked or malformed number
+    # is refused before anything is stored and the person sees why at once.
+    settings = load_settings(spool, ledger)
+    cleaned = [
+        dial_number(
+            n,
+            blocked=settings.get_list("sys.fax.configure.dial.blocked"),
+        ).written
+        for n in numbers
+    ]
     if not cleaned:
         raise FaxgateError("give at least one fax number")
     contents = [(f.name, f.read_bytes()) if isinstance(f, Path) else f for f in files]

@@ -10,6 +10,7 @@ exactly once. Anything that makes an interpreter blow up sends the submission to
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import json
 import logging
@@ -26,12 +27,14 @@ from faxgate.errors import ConversionError
 from faxgate.faxqueued.documents import page_options, prepare_document
 from faxgate.faxqueued.jobstore import add_notification
 from faxgate.faxqueued.scheduling import QueuePolicy, clamp_priority, new_job_times
+from faxgate.numbers import NumberError, dial_number
 from faxgate.settings import Settings
 from faxgate.spool import intake as spool_intake
 from faxgate.spool.atomic import DiskFullError
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 from faxgate.spool.requests import (
+    Destination,
     FaxRequest,
     Interpretation,
     InterpretContext,
@@ -189,7 +192,7 @@ def apply_interpretation(
     options = page_options(settings)
     prepared = []
     rejections: list[tuple[FaxRequest, str]] = []
-    for request in result:
+    for request in dialable_requests(result, settings, rejections):
         try:
             document = prepare_document(spool, ledger, request.parts, options, work_dir)
         except ConversionError as exc:
@@ -255,6 +258,29 @@ def apply_interpretation(
     _drop_incoming(spool, submission)
     log.info("submission %d (%s) → jobs %s", submission.id, submission.kind, job_ids)
     return state
+
+
+def dialable_requests(
+    requests: list[FaxRequest], settings: Settings, rejections: list[tuple[FaxRequest, str]]
+) -> list[FaxRequest]:
+    """The requests with their numbers as dialled (prefix in front); blocked numbers are left
+    out and their reasons added to `rejections`. Every gateway's jobs pass here, so the block
+    list holds for print, upload and API as for mail."""
+    prefix = settings.get_str("sys.fax.configure.dial.prefix")
+    blocked = settings.get_list("sys.fax.configure.dial.blocked")
+    kept: list[FaxRequest] = []
+    for request in requests:
+        allowed: list[Destination] = []
+        for destination in request.destinations:
+            try:
+                number = dial_number(destination.number, prefix, blocked)
+            except NumberError as exc:
+                rejections.append((request, str(exc)))
+                continue
+            allowed.append(dataclasses.replace(destination, number=number.dialled))
+        if allowed:
+            kept.append(dataclasses.replace(request, destinations=allowed))
+    return kept
 
 
 def requested_times(submission: Submission) -> tuple[float | None, float | None]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from faxgate.convert.sniff import sniff_mime_type
 from faxgate.faxqueued.scheduling import clamp_priority
+from faxgate.numbers import NumberError, normalise
 from faxgate.spool.requests import (
     Destination,
     DocumentPart,
@@ -25,17 +26,6 @@ from faxgate.spool.requests import (
 )
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_NUMBER_JUNK = re.compile(r"[\s().\-/]")
-
-
-def normalise_number(text: str) -> str:
-    """Digits only; a leading + becomes 00 (international). Raises ValueError otherwise."""
-    value = _NUMBER_JUNK.sub("", text.strip())
-    if value.startswith("+"):
-        value = "00" + value[1:]
-    if not value.isdigit() or not 1 <= len(value) <= 30:
-        raise ValueError(f"{text!r} is not a fax number (digits, spaces, + and - only)")
-    return value
 
 
 def safe_name(name: str, index: int) -> str:
@@ -76,8 +66,8 @@ def interpret(ctx: InterpretContext) -> Interpretation:
     params = ctx.params
     notify = str(params["notify"]) if params.get("notify") else None
     try:
-        numbers = [normalise_number(str(n)) for n in _as_list(params.get("numbers"))]
-    except ValueError as exc:
+        numbers = [normalise(str(n)) for n in _as_list(params.get("numbers"))]
+    except NumberError as exc:
         return Rejection(str(exc), notify, ctx.owner)
     if not numbers:
         return Rejection("no fax number was given", notify, ctx.owner)

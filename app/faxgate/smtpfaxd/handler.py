@@ -54,8 +54,8 @@ class GatewayConfig:
             ),
             matcher=settings.matcher("sys.fax.configure.faxmail.matcher.fax"),
             domains=tuple(settings.get_list("sys.fax.configure.faxmail.domains")),
-            dial_prefix=settings.get_str("sys.fax.configure.faxmail.dialprefix"),
-            blocked=tuple(settings.get_list("sys.fax.configure.faxmail.blocked")),
+            dial_prefix=settings.get_str("sys.fax.configure.dial.prefix"),
+            blocked=tuple(settings.get_list("sys.fax.configure.dial.blocked")),
         )
 
 

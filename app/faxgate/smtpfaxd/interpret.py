@@ -69,7 +69,8 @@ def interpret(ctx: InterpretContext) -> Interpretation:
         return Rejection(_nothing_to_fax(mail, mode, skipped), notify, ctx.owner)
     return [
         FaxRequest(
-            destinations=[Destination(number=r.number, name=r.name) for r in recipients],
+            # as written: the queue puts the dial prefix in front (and checks the block list)
+            destinations=[Destination(number=r.written, name=r.name) for r in recipients],
             parts=parts,
             priority=settings.get_int("sys.fax.configure.queue.priority"),
             max_tries=settings.get_int("sys.fax.configure.queue.tries"),

@@ -10,7 +10,7 @@ import pytest
 from faxgate.faxqueued import intake, results, retention
 from faxgate.faxqueued.lines import LineStatus
 from faxgate.faxqueued.scheduling import QueuePolicy
-from faxgate.faxqueued.upload import normalise_number, pack_files
+from faxgate.faxqueued.upload import pack_files
 from faxgate.settings import Settings, load_settings
 from faxgate.spool import intake as spool_intake
 from faxgate.spool.layout import Spool
@@ -94,12 +94,6 @@ def test_orphaned_incoming_files_go_to_bad(
     moved = intake.sweep_orphans(spool, settings, ledger)
     assert moved == [spool.bad / "mail-x.eml"]
     assert owed(ledger) == [("bad", "faxmaster@localhost")]
-
-
-def test_normalise_number() -> None:
-    assert normalise_number("+49 (30) 123-45") == "00493012345"
-    with pytest.raises(ValueError, match="not a fax number"):
-        normalise_number("12a")
 
 
 def make_job(ledger: Ledger, state: str = "active", number: str = "100", **kw: object) -> int:

@@ -13,7 +13,7 @@ from faxgate.settings.regex_notation import parse_matcher
 DEFAULT_MATCHER = parse_matcher(
     str(registry().get("sys.fax.configure.faxmail.matcher.fax").default)
 )
-DEFAULT_BLOCKED = list(registry().get("sys.fax.configure.faxmail.blocked").default)  # type: ignore[arg-type]
+DEFAULT_BLOCKED = list(registry().get("sys.fax.configure.dial.blocked").default)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -107,9 +107,9 @@ def test_recipient_round_trips_through_submission_params() -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("sys.fax.configure.faxmail.dialprefix", "0a"),
-        ("sys.fax.configure.faxmail.blocked", "112, 09*00"),
-        ("sys.fax.configure.faxmail.blocked", "emergency"),
+        ("sys.fax.configure.dial.prefix", "0a"),
+        ("sys.fax.configure.dial.blocked", "112, 09*00"),
+        ("sys.fax.configure.dial.blocked", "emergency"),
         ("sys.fax.configure.smtp.auth", "sometimes"),
     ],
 )
@@ -119,8 +119,8 @@ def test_bad_gateway_settings_are_refused_with_the_key_named(name: str, value: s
 
 
 def test_good_gateway_settings_parse() -> None:
-    assert registry().get("sys.fax.configure.faxmail.blocked").parse("110, 0900*") == [
+    assert registry().get("sys.fax.configure.dial.blocked").parse("110, 0900*") == [
         "110",
         "0900*",
     ]
-    assert registry().get("sys.fax.configure.faxmail.dialprefix").parse("0") == "0"
+    assert registry().get("sys.fax.configure.dial.prefix").parse("0") == "0"

@@ -19,6 +19,7 @@ AREAS = (
     "convert",
     "retention",
     "listeners",
+    "dialing",
     "smtp",
     "ipp",
 )

@@ -4,24 +4,10 @@ The listener itself (`smtp.bind|port|networks`) is declared with the other liste
 the SMTP service's limits and security, and how recipient addresses become numbers.
 """
 
-from faxgate.settings.registry import Key, KeyType, SettingValue
+from faxgate.settings.registry import Key, KeyType
 
 SMTP = "sys.fax.configure.smtp."
 FAXMAIL = "sys.fax.configure.faxmail."
-
-
-def _digits_or_empty(value: SettingValue) -> str | None:
-    if isinstance(value, str) and value and not value.isdigit():
-        return "must be digits only (e.g. 0 for an outside line), or empty"
-    return None
-
-
-def _number_patterns(value: SettingValue) -> str | None:
-    assert isinstance(value, list)
-    for item in value:
-        if not item.rstrip("*").isdigit() or "*" in item.rstrip("*"):
-            return f"{item!r} is not a number pattern (digits, optionally ending in *, e.g. 0900*)"
-    return None
 
 
 KEYS = [
@@ -102,25 +88,6 @@ KEYS = [
         help="Recipient domains the gateway takes mail for: a recipient's domain must be one of "
         "these or below one of them (fax accepts 0991234.fax). For 009912700619@mydomain.de add "
         "mydomain.de. Everything else is refused: the gateway is never an open relay.",
-    ),
-    Key(
-        FAXMAIL + "dialprefix",
-        KeyType.STRING,
-        "",
-        programs=("smtpfaxd",),
-        check=_digits_or_empty,
-        help="Digits put in front of every number from a mail address (e.g. 0 for an outside "
-        "line). Empty: numbers are dialled as written.",
-    ),
-    Key(
-        FAXMAIL + "blocked",
-        KeyType.LIST,
-        ["110", "112", "0900*", "0137*", "0138*", "118*"],
-        programs=("smtpfaxd",),
-        check=_number_patterns,
-        help="Numbers mail may not fax: whole numbers (110) or prefixes ending in * (0900*), "
-        "checked against the number as written (after 00 for +) and as dialled. Default: "
-        "emergency and premium-rate numbers.",
     ),
     Key(
         FAXMAIL + "notify.replyto",
