@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test lint unit integration bench docs clean lock image test-image
+.PHONY: install run test lint unit integration bench docs clean lock image test-image screenshots
 
 install:
 	@scripts/bootstrap.sh
@@ -27,6 +27,10 @@ unit: install
 
 docs: install
 	$(PY) -m faxgate.settings.docgen > docs/configuration.md
+
+## make screenshots: refresh docs/screenshots/ from the browser tests.
+screenshots: install
+	FAXGATE_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/e2e/admin -k screenshots
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
