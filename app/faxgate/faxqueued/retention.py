@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import glob
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -61,6 +62,15 @@ def _unlink(path: Path, summary: CleanupSummary) -> None:
         size = path.stat().st_size
         path.unlink()
         summary.bytes_freed += size
+
+
+def _unlink_with_derived(path: Path, summary: CleanupSummary) -> None:
+    """`path` and the files made from it beside it (`<stem>.pdf`, `<stem>.thumb.png`,
+    `<stem>.page-N.png`: the admin's cached previews), so nothing outlives its fax."""
+    _unlink(path, summary)
+    for derived in path.parent.glob(f"{glob.escape(path.stem)}.*"):
+        if derived.is_file():
+            _unlink(derived, summary)
 
 
 def cleanup(spool: Spool, ledger: Ledger, days: int, now: float | None = None) -> CleanupSummary:
@@ -127,15 +137,15 @@ def cleanup(spool: Spool, ledger: Ledger, days: int, now: float | None = None) -
         summary.received_faxes = len(faxes)
     # Files go after the rows' commit: a crash leaves an orphan file, never a row without file.
     for doc in unused_documents:
-        _unlink(spool.docq / doc["path"], summary)
+        _unlink_with_derived(spool.docq / doc["path"], summary)
     for row in held:
-        _unlink(spool.docq / row["path"], summary)
+        _unlink_with_derived(spool.docq / row["path"], summary)
     for fax in faxes:
         for stored in (fax["tiff_path"], fax["pdf_path"], fax["thumbnail_path"]):
             if stored:
                 path = Path(stored)
-                _unlink(path if path.is_absolute() else spool.root / path, summary)
-                _unlink(spool.recvq / path.name, summary)
+                _unlink_with_derived(path if path.is_absolute() else spool.root / path, summary)
+                _unlink_with_derived(spool.recvq / path.name, summary)
     for entry in spool.log.iterdir() if spool.log.is_dir() else []:
         if entry.is_file() and entry.name not in KEPT_LOGS and entry.stat().st_mtime < cutoff:
             _unlink(entry, summary)

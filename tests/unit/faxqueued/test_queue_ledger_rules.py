@@ -249,6 +249,13 @@ def test_retention_removes_old_finished_work_only(spool: Spool, ledger: Ledger) 
                 "INSERT INTO received_faxes (tiff_path, state, received_at) VALUES (?, ?, ?)",
                 (str(spool.recvq / name), state, T0),
             )
+    # previews the admin cached beside them go with them (but not another fax's)
+    derived = ["old.thumb.png", "old.page-1.png"]
+    for name in derived:
+        (spool.docq / name).write_bytes(b"png")
+    for name in ("fax00000001.pdf", "fax00000001.thumb.png", "fax00000002.thumb.png"):
+        (spool.recvq / name).write_bytes(b"cached")
+    (spool.docq / "live.thumb.png").write_bytes(b"png")
     (spool.log / "c000001.log").write_text("session")
     (spool.log / "xferfaxlog").write_text("kept")
     import os
@@ -265,6 +272,11 @@ def test_retention_removes_old_finished_work_only(spool: Spool, ledger: Ledger) 
     assert not (spool.recvq / "fax00000001.tif").exists()
     assert (spool.recvq / "fax00000002.tif").exists()  # not delivered yet: kept
     assert (spool.log / "xferfaxlog").exists()
+    assert not any((spool.docq / name).exists() for name in derived)
+    assert not (spool.recvq / "fax00000001.pdf").exists()
+    assert not (spool.recvq / "fax00000001.thumb.png").exists()
+    assert (spool.recvq / "fax00000002.thumb.png").exists()
+    assert (spool.docq / "live.thumb.png").exists()
     assert summary.bytes_freed >= 100
     assert "removed 1 jobs" in summary.in_words()
     assert retention.last_run(ledger) == now
