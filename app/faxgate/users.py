@@ -53,7 +53,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _row_to_user(row: sqlite3.Row) -> User:
+def user_from_row(row: sqlite3.Row) -> User:
     return User(row["id"], row["name"], row["role"], row["email"], bool(row["disabled"]))
 
 
@@ -83,11 +83,11 @@ def get(ledger: Ledger, name: str) -> User:
     row = ledger.query_one("SELECT * FROM users WHERE name = ?", (name,))
     if row is None:
         raise NotFoundError(f"there is no user named {name!r}")
-    return _row_to_user(row)
+    return user_from_row(row)
 
 
 def list_all(ledger: Ledger) -> list[User]:
-    return [_row_to_user(row) for row in ledger.query("SELECT * FROM users ORDER BY name")]
+    return [user_from_row(row) for row in ledger.query("SELECT * FROM users ORDER BY name")]
 
 
 def set_password(ledger: Ledger, name: str, password: str, actor: str) -> None:
@@ -136,7 +136,7 @@ def authenticate(ledger: Ledger, name: str, password: str) -> User | None:
                 "UPDATE users SET password_hash = ? WHERE id = ?",
                 (_hasher.hash(password), row["id"]),
             )
-    return _row_to_user(row)
+    return user_from_row(row)
 
 
 def admin_password_path(spool: Spool) -> Path:

@@ -12,13 +12,13 @@ from urllib.parse import quote
 
 import falcon
 
+from faxgate.access import client_allowed
 from faxgate.faxadmin.context import AdminState
 from faxgate.faxadmin.security import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     SessionStore,
     TokenStore,
-    client_allowed,
     same_secret,
 )
 from faxgate.faxadmin.web import FORM_URLENCODED, MAX_ID, cookie, read_form

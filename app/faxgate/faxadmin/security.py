@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from faxgate.spool.audit import record
 from faxgate.spool.ledger import Ledger
-from faxgate.users import User, _row_to_user
+from faxgate.users import User, user_from_row
 
 SESSION_COOKIE = "faxgate_session"
 LOGIN_COOKIE = "faxgate_login"  # double-submit CSRF token of the login form (no session yet)
@@ -40,25 +38,6 @@ def digest(secret: str) -> str:
 def same_secret(given: str | None, expected: str) -> bool:
     """Constant-time comparison (a CSRF token must not leak by timing)."""
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def client_allowed(address: str | None, networks: Sequence[str]) -> bool:
-    """Whether a client address is inside one of the allowed networks (access policy)."""
-    if not address:
-        return False
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for network in networks:
-        try:
-            if ip in ipaddress.ip_network(network, strict=False):
-                return True
-        except (ValueError, TypeError):
-            continue
-    return False
 
 
 def login_limited(user_failures: int, client_failures: int) -> bool:
@@ -105,7 +84,7 @@ class SessionStore:
         )
         if row is None or row["expires_at"] < now or row["disabled"]:
             return None
-        return Session(row["token_hash"], _row_to_user(row), row["csrf_token"], row["expires_at"])
+        return Session(row["token_hash"], user_from_row(row), row["csrf_token"], row["expires_at"])
 
     def end(self, session: Session) -> None:
         with self.ledger.transaction() as conn:
@@ -191,7 +170,7 @@ class TokenStore:
                 conn.execute(
                     "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, row["token_id"])
                 )
-        return _row_to_user(row)
+        return user_from_row(row)
 
     def list_for(self, user: User | None) -> list[ApiToken]:
         sql = (

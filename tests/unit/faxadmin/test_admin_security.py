@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from admin_testing import PASSWORD, Admin, Browser
 
+from faxgate.access import client_allowed
 from faxgate.faxadmin.security import (
     MAX_FAILURES_PER_CLIENT,
     MAX_FAILURES_PER_USER,
-    client_allowed,
     login_limited,
 )
 
