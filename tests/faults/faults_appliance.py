@@ -102,6 +102,7 @@ class Appliance:
     settings: dict[str, str] = field(default_factory=dict)
     programs: list[Program] = field(default_factory=list)
     admin_password: str = ""
+    log_dir: Path | None = None  # default: root (give another place when root may fill up)
 
     def __post_init__(self) -> None:
         self.spool = Spool(self.root / "spool")
@@ -131,7 +132,7 @@ class Appliance:
             port = free_port()
             prefix = PORT_SETTINGS[name]
             settings = {f"{prefix}_port": str(port), f"{prefix}_bind": "127.0.0.1", **settings}
-        log_path = self.root / f"{name}-{len(self.programs)}.log"
+        log_path = (self.log_dir or self.root) / f"{name}-{len(self.programs)}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "faxgate", name], env=self.environment(**settings),
