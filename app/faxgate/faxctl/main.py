@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from faxgate.errors import FaxgateError
-from faxgate.faxctl import commands, queue_commands
+from faxgate.faxctl import commands, queue_commands, remote
 from faxgate.spool.layout import Spool
 
 
@@ -24,6 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--spool", help="spool directory (default: $FAXGATE_SPOOL or ./var/spool/hylafax)"
     )
+    parser.add_argument(
+        "--url", help="a remote appliance's admin URL (e.g. http://fax:8080): use its REST API"
+    )
+    parser.add_argument("--token", help="API token for --url (default: $FAXGATE_TOKEN)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("status", help="programs, lines and queue at a glance")
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     actor = f"faxctl:{getpass.getuser()}"
     handler: Callable[[argparse.Namespace, Spool, str], int] = commands.HANDLERS[args.command]
     try:
+        if args.url:
+            return remote.run(args)
         return handler(args, spool, actor)
     except FaxgateError as exc:
         print(f"faxctl: {exc}", file=sys.stderr)
