@@ -9,11 +9,14 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import smtplib
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -240,3 +243,102 @@ def test_stop_and_start_keep_the_spool(appliance: Appliance) -> None:
         "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl --json devices list"
     )
     assert '"100"' in listed
+
+
+def make_pdf(path: Path, pages: int) -> Path:
+    script = " ".join(
+        f"72 700 moveto (Image test page {n}) show showpage" for n in range(1, pages + 1)
+    )
+    subprocess.run(
+        [
+            "gs",
+            "-q",
+            "-dSAFER",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=pdfwrite",
+            f"-sOutputFile={path}",
+            "-c",
+            f"/Helvetica findfont 20 scalefont setfont {script}",
+        ],
+        check=True,
+        timeout=60,
+    )
+    return path
+
+
+def maildir_messages(appliance: Appliance) -> list[str]:
+    listing = appliance.host.run("ls /var/spool/hylafax/outbox/maildir/new 2>/dev/null")
+    return listing.stdout.split()
+
+
+def test_mail_to_extension_100_is_faxed_and_delivered(appliance: Appliance, tmp_path: Path) -> None:
+    appliance.wait_healthy()
+    host = appliance.host
+    host.run(
+        "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl "
+        "devices add 100 --email test@example.com"
+    )
+    before = set(maildir_messages(appliance))
+    message = EmailMessage()
+    message["From"] = "sender@example.com"
+    message["To"] = "test@100.fax"
+    message["Subject"] = "Image test"
+    message.set_content("Faxed inside the container.")
+    message.add_attachment(
+        make_pdf(tmp_path / "doc.pdf", 1).read_bytes(),
+        maintype="application",
+        subtype="pdf",
+        filename="doc.pdf",
+    )
+    with smtplib.SMTP("127.0.0.1", appliance.ports["25/tcp"], timeout=30) as smtp:
+        refused = smtp.send_message(message)
+    assert refused == {}
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        new = set(maildir_messages(appliance)) - before
+        bodies = [
+            host.file(f"/var/spool/hylafax/outbox/maildir/new/{name}").content_string
+            for name in new
+        ]
+        delivered = [b for b in bodies if "To: test@example.com" in b and "application/pdf" in b]
+        if delivered:
+            assert "Subject: Fax 100 from" in delivered[0]
+            assert "2 page(s)" in delivered[0]  # the mail's first page + the one-page PDF
+            return
+        time.sleep(2)
+    jobs = host.run(
+        "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl jobs"
+    )
+    pytest.fail(f"no received fax was mailed to test@example.com:\n{jobs.stdout}")
+
+
+def test_print_job_through_published_631(appliance: Appliance, tmp_path: Path) -> None:
+    appliance.wait_healthy()
+    document = make_pdf(tmp_path / "print.pdf", 1)
+    done = subprocess.run(
+        [
+            "ipptool",
+            "-tv",
+            "-f",
+            str(document),
+            f"ipp://127.0.0.1:{appliance.ports['631/tcp']}/printers/sendfax",
+            "print-job.test",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    deadline = time.monotonic() + 60
+    listing = ""
+    while time.monotonic() < deadline:
+        listing = appliance.host.run(
+            "FAXGATE_SPOOL=/var/spool/hylafax /opt/faxgate/bin/python3 -m faxgate faxctl --json "
+            "pending list"
+        ).stdout
+        if json.loads(listing or "[]"):
+            return  # mode 1 (default): the print job waits for its user to give the number
+        time.sleep(1)
+    pytest.fail(f"the print job did not reach the held print jobs: {listing}")
