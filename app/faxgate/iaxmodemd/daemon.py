@@ -70,13 +70,12 @@ class Daemon:
         self.control = ControlServer(spool.iaxmodemd_socket, self)
         self._log_counter = 0
         self._pending: set[asyncio.Future[object]] = set()
-        self.frames_sent = 0
-        self.frames_late = 0
         self.stopping = asyncio.Event()
 
     # -- life -----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.board.start_writer()
         interrupted = await self.ledger.run(records.mark_interrupted)
         if interrupted:
             logger.warning(
@@ -109,6 +108,7 @@ class Daemon:
             await asyncio.wait(self._pending, timeout=5)
         await self.control.close()
         self.ledger.close()
+        self.board.stop_writer()
         for name in self.board.lines:
             self.board.set(name, LineState.DOWN, "down")
 
@@ -259,10 +259,6 @@ class Daemon:
         if not future.cancelled() and future.exception() is not None:
             logger.error("ledger write failed: %s", future.exception())
 
-    def count_frames(self, sent: int, late: int) -> None:
-        self.frames_sent += sent
-        self.frames_late += late
-
     def call_finished(
         self, line: Line, call: LineCall, end: records.CallEnd, report: CallReport | None
     ) -> None:
@@ -289,6 +285,8 @@ class Daemon:
             "outcome": end.outcome,
             "message": end.message,
             "pages": end.pages,
+            "frames_sent": call.frames_sent,
+            "frames_late": call.frames_late,
         }
         self.publish(event)
         if call.params.direction is Direction.IN:

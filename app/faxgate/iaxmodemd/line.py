@@ -58,6 +58,8 @@ class LineCall:
     ended: bool = False
     answer_timer: asyncio.TimerHandle | None = None
     pages_done: int = 0
+    frames_sent: int = 0  # 20 ms audio frames we sent, and how many of them late
+    frames_late: int = 0
 
 
 class _Hooks(SessionHooks):
@@ -461,7 +463,7 @@ class Line(asyncio.DatagramProtocol):
                 f"{call.session.frames_in} received, {call.session.frames_filled} lost, "
                 f"{call.session.frames_dropped_late} dropped late",
             )
-            self.daemon.count_frames(schedule.sent, schedule.late)
+            call.frames_sent, call.frames_late = schedule.sent, schedule.late
         self._log(call, f"IAX2 counters: {dict(self.link.endpoint.stats)}")
         self._log(call, f"result: {end.outcome}: {end.message} ({end.pages} page(s))")
         self.call = None

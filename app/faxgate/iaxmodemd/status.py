@@ -8,13 +8,15 @@ state with its machine-readable name.
 
 from __future__ import annotations
 
+import concurrent.futures
 import enum
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faxgate.spool.atomic import write_atomic
+from faxgate.spool.atomic import TEMP_PREFIX
 from faxgate.spool.layout import Spool
 
 logger = logging.getLogger("iaxmodemd")
@@ -63,8 +65,18 @@ class StatusBoard:
     def __init__(self, spool: Spool, lines: list[str]) -> None:
         self._spool = spool
         self.lines: dict[str, LineStatus] = {line: LineStatus(line) for line in lines}
+        # Files are written by one thread, in order, so the audio clocks never wait for the disk.
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         for line in lines:
-            self._write(self.lines[line])
+            self._write_file(line, self.lines[line].detail)
+
+    def start_writer(self) -> None:
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="status")
+
+    def stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
 
     def path_of(self, line: str) -> Path:
         return self._spool.status / f"line{line}"
@@ -80,15 +92,22 @@ class StatusBoard:
         return True
 
     def _write(self, status: LineStatus) -> None:
+        if self._writer is None:
+            self._write_file(status.line, status.detail)
+        else:
+            self._writer.submit(self._write_file, status.line, status.detail)
+
+    def _write_file(self, line: str, detail: str) -> None:
+        """Replace the status file atomically (rename), without fsync: it is a hint that the
+        next change rewrites, and an fsync per change would cost more than the line's audio."""
+        path = self.path_of(line)
+        temporary = self._spool.tmp / f"{TEMP_PREFIX}status-{line}-{os.getpid()}"
         try:
-            write_atomic(
-                self.path_of(status.line),
-                f"{status.detail}\n".encode(),
-                mode=0o644,
-                tmp_dir=self._spool.tmp,
-            )
+            temporary.write_text(f"{detail}\n")
+            temporary.chmod(0o644)
+            os.replace(temporary, path)
         except OSError as exc:  # a status line is a hint; a full disk must not stop a call
-            logger.warning("cannot write the status of line %s: %s", status.line, exc)
+            logger.warning("cannot write the status of line %s: %s", line, exc)
 
     def snapshot(self) -> list[dict[str, object]]:
         return [self.lines[line].as_json() for line in self.lines]
