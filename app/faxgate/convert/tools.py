@@ -90,6 +90,15 @@ def _image_pages(
     return encode_images(image_page_images(source, options), options, workdir)
 
 
+def _pwg_raster_pages(
+    source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
+) -> list[FaxPage]:
+    from faxgate.convert.g4 import encode_images
+    from faxgate.convert.pwgraster import pwg_ink_images
+
+    return encode_images(pwg_ink_images(source, options), options, workdir)
+
+
 def _text_pages(
     source: Path, workdir: Path, options: FaxPageOptions, warnings: list[str]
 ) -> list[FaxPage]:
@@ -123,6 +132,7 @@ CONVERTERS: dict[str, PageSource] = {
     "image/png": _image_pages,
     "image/jpeg": _image_pages,
     "image/gif": _image_pages,
+    "image/pwg-raster": _pwg_raster_pages,
     "text/plain": _text_pages,
     "text/html": _html_pages,
 }
