@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from faxgate.faxengine import CallReport, FaxEngineError, Outcome, PageReport
@@ -484,7 +483,3 @@ class Line(asyncio.DatagramProtocol):
         logger.info("line %s: %s", self.name, message)
         if call.session_log is not None:
             call.session_log.info("IAX2: %s", message)
-
-
-def document_exists(path: Path) -> bool:
-    return path.is_file()

@@ -12,6 +12,7 @@ import gc
 import logging
 import os
 import signal
+import time
 
 from faxgate.errors import FaxgateError
 from faxgate.iaxmodemd.daemon import Daemon
@@ -48,10 +49,20 @@ async def collect_garbage(daemon: Daemon) -> None:
     while True:
         await asyncio.sleep(GC_INTERVAL_SECONDS)
         busy = any(line.call is not None for line in daemon.lines.values())
+        young = gc.get_count()[0]
+        started = time.monotonic()
         if not busy:
             gc.collect()
-        elif gc.get_count()[0] > GC_YOUNG_LIMIT:
+        elif young > GC_YOUNG_LIMIT:
             gc.collect(1)
+        else:
+            continue
+        logger.debug(
+            "garbage collection (%d young objects, calls up: %s) took %.1f ms",
+            young,
+            busy,
+            1000 * (time.monotonic() - started),
+        )
 
 
 def raise_priority() -> None:
