@@ -6,6 +6,8 @@ import struct
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from faxgate.convert.options import FaxPageOptions, Resolution
@@ -260,3 +262,32 @@ def test_decoded_images_carry_the_header_resolution() -> None:
     (page,) = list(iter_pages(stream(header(4, 1, dpi=(150, 150)) + bytes([0, 3, 0]))))
     assert isinstance(page.image, Image.Image)
     assert page.header.size_inches == (4 / 150, 1 / 150)
+
+
+_SAMPLE = stream(
+    header(8, 4) + bytes([1, 0xFD, 1, 2, 3, 4, 3, 5, 1, 7, 9]),
+    header(3, 2, space=SRGB, bits=16) + bytes([1, 2, *range(6)]),
+    header(16, 2, space=BLACK, bits=1) + bytes([1, 1, 0x5A]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, len(_SAMPLE) - 1), st.integers(0, 255)), max_size=8),
+    st.one_of(st.none(), st.integers(0, len(_SAMPLE))),
+)
+def test_damaged_streams_raise_only_pwg_raster_errors(
+    edits: list[tuple[int, int]], cut: int | None
+) -> None:
+    data = bytearray(_SAMPLE)
+    for position, value in edits:
+        data[position] = value
+    try:
+        for page in iter_pages(bytes(data[:cut] if cut is not None else data)):
+            assert page.image.size == (page.header.width, page.header.height)
+    except PwgRasterError:
+        pass
+
+
+def test_the_fuzzing_sample_is_a_valid_three_page_stream() -> None:
+    assert [page.image.mode for page in iter_pages(_SAMPLE)] == ["L", "RGB", "1"]
