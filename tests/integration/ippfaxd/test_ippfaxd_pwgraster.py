@@ -82,3 +82,20 @@ def test_pwg_raster_print_job_is_held_then_faxed_as_two_pages(
     pages = inspect_tiff(document)
     assert len(pages) == 2
     assert all(page.is_fax_page(FaxPageOptions()) for page in pages)
+
+
+@pytest.mark.parametrize(("gateway_mode", "state"), [(2, "rejected"), (3, "held")])
+def test_a_raster_job_has_no_control_fields(
+    gateway_mode: int, state: str, printer: Printer, tmp_path: Path
+) -> None:
+    """Raster pages carry no text: mode 2 (fields required) refuses, mode 3 hands it off."""
+    _, response = ipp_request(
+        printer.port,
+        Operation.PRINT_JOB,
+        operation_attributes(printer.uri, "anna", document_format="image/pwg-raster"),
+        _pwg_raster(tmp_path),
+    )
+    assert isinstance(response, Message)
+    assert response.code == Status.SUCCESSFUL_OK
+    printer.spool.seed_mimetype(appliance.rootfs_dir() / "usr/lib/faxgate/mimetype")
+    assert _process_next(printer, gateway_mode) == state
