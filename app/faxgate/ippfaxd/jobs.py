@@ -86,14 +86,10 @@ class JobStore:
         """Spool the job's document durably and link it; returns the submission id."""
         now = self.clock()
         self._set(job_id, "state = ?, processing_at = ?", int(JobState.PROCESSING), now)
-        try:
-            submission_id = intake.accept(spool, self.ledger, "print", data, params, owner)
-        except BaseException as exc:
-            # Nothing was stored (accept rolls back): the client hears an error, and the job
-            # must not look as if it were still being received.
-            self.finish(job_id, JobState.ABORTED, f"the document could not be stored: {exc}")
-            raise
-        with self.ledger.transaction() as conn:
+
+        def link(conn: sqlite3.Connection, submission_id: int) -> None:
+            # In accept's own transaction: the submission and the IPP job that answers for it
+            # commit together, so a client retrying after an error cannot make a second fax.
             conn.execute(
                 "UPDATE ipp_jobs SET submission_id = ?, documents = documents + 1, size = ?,"
                 " document_name = ?, document_format = ?, sniffed_format = ?, state = ?,"
@@ -111,6 +107,16 @@ class JobStore:
                     job_id,
                 ),
             )
+
+        try:
+            submission_id = intake.accept(
+                spool, self.ledger, "print", data, params, owner, link=link
+            )
+        except BaseException as exc:
+            # Nothing was stored (accept rolls back): the client hears an error, and the job
+            # must not look as if it were still being received.
+            self.finish(job_id, JobState.ABORTED, f"the document could not be stored: {exc}")
+            raise
         return submission_id
 
     def expire(self, timeout: float) -> int:

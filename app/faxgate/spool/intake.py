@@ -1,8 +1,8 @@
 """Handing accepted work from a gateway to faxqueued, durably.
 
 The contract every gateway (smtpfaxd, ippfaxd, the admin upload) follows: `accept()` writes the
-data to `incoming/` atomically and records a `submissions` row in the same ledger transaction;
-only when it returns may the gateway answer 250 / successful-ok / 201. Then `poke()` wakes
+data to `incoming/` atomically, then records its `submissions` row; only when it returns may the
+gateway answer 250 / successful-ok / 201. Then `poke()` wakes
 faxqueued; a lost poke costs at most faxqueued's periodic scan interval.
 
 A crash between the file and the commit leaves a file with no row. `orphaned_files()` finds
@@ -16,8 +16,9 @@ import contextlib
 import json
 import secrets
 import socket
+import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -37,28 +38,37 @@ def accept(
     data: bytes | Iterable[bytes],
     params: Mapping[str, object],
     owner: str | None = None,
+    link: Callable[[sqlite3.Connection, int], None] | None = None,
 ) -> int:
-    """Store a submission durably and return its id. Raises DiskFullError/SpoolError when it cannot."""
+    """Store a submission durably and return its id. Raises DiskFullError/SpoolError when it cannot.
+
+    `link(conn, submission_id)` runs inside the transaction that records the submission, so a
+    gateway's own bookkeeping (the IPP job it answers for) commits with it or not at all: a
+    client that retries after an error cannot make a second fax.
+    """
     name = f"{kind}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}{EXTENSIONS[kind]}"
     path = spool.incoming / name
+    # The data — possibly a slow upload from the network — is written before the ledger's write
+    # lock is taken: holding the lock while a client trickles its document would stall every
+    # other writer. A crash between the two leaves a file without a row; faxqueued moves such
+    # orphans to bad/ and reports them (they were never acknowledged).
+    write_atomic(path, data, tmp_dir=spool.tmp)
     now = time.time()
     try:
         with ledger.transaction() as conn:
-            # The row and the file commit together: the file is durable before COMMIT, and
-            # a failed write rolls the row back.
             cursor = conn.execute(
                 "INSERT INTO submissions (kind, path, params, owner, state, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, 'new', ?, ?)",
                 (kind, name, json.dumps(dict(params), sort_keys=True), owner, now, now),
             )
-            write_atomic(path, data, tmp_dir=spool.tmp)
+            submission_id = cursor.lastrowid
+            assert submission_id is not None
+            if link is not None:
+                link(conn, submission_id)
     except BaseException:
-        # The COMMIT itself may fail (disk full for the WAL): then the file must go too, or it
-        # would be an orphan the client was never promised.
+        # No row, so nobody will look for the file: it goes too.
         path.unlink(missing_ok=True)
         raise
-    submission_id = cursor.lastrowid
-    assert submission_id is not None
     return submission_id
 
 

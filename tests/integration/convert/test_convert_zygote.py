@@ -18,7 +18,7 @@ SHIPPED_CONVERTERS = (
 )
 SHIPPED = [
     "application/pdf", "application/postscript", "image/tiff", "image/png", "image/jpeg",
-    "text/plain", "text/html",
+    "image/pwg-raster", "text/plain", "text/html",
 ]  # fmt: skip
 
 

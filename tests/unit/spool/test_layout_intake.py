@@ -125,3 +125,37 @@ def test_failed_commit_leaves_no_file(spool: Spool) -> None:
         intake.accept(spool, failing, "mail", b"data", {})
     failing.close()
     assert list(spool.incoming.iterdir()) == []
+
+
+def test_the_ledger_is_not_locked_while_the_data_arrives(spool: Spool, ledger: Ledger) -> None:
+    # A print client trickling its document must not hold the ledger's write lock: another
+    # writer (iaxmodemd recording a call, smtpfaxd accepting mail) gets through at once.
+    other = Ledger.open(spool.ledger_path)
+    other.conn.execute("PRAGMA busy_timeout = 100")
+    written_meanwhile: list[int] = []
+
+    def slow_upload() -> Iterator[bytes]:
+        yield b"%PDF-1.4\n"
+        with other.transaction() as conn:
+            conn.execute("INSERT INTO audit_log (at, actor, action) VALUES (0, 'other', 'x')")
+        written_meanwhile.append(1)
+        yield b"%%EOF\n"
+
+    intake.accept(spool, ledger, "print", slow_upload(), {})
+    other.close()
+    assert written_meanwhile == [1]
+    assert len(ledger.query("SELECT * FROM submissions")) == 1
+
+
+def test_link_commits_with_the_submission_or_not_at_all(spool: Spool, ledger: Ledger) -> None:
+    def failing_link(conn: sqlite3.Connection, submission_id: int) -> None:
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, action) VALUES (0, 'link', ?)", (str(submission_id),)
+        )
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(sqlite3.OperationalError):
+        intake.accept(spool, ledger, "print", b"doc", {}, link=failing_link)
+    assert ledger.query("SELECT * FROM submissions") == []
+    assert ledger.query("SELECT * FROM audit_log WHERE actor = 'link'") == []
+    assert list(spool.incoming.iterdir()) == []
