@@ -414,3 +414,24 @@ def test_full_disk_gives_the_submission_back(
     assert row is not None
     assert row["state"] == "new"
     assert (spool.incoming / row["path"]).exists()
+
+
+def test_retention_removes_an_old_print_submission_with_its_ipp_job(
+    spool: Spool, ledger: Ledger
+) -> None:
+    # Review finding: ipp_jobs referenced submissions without ON DELETE, so this cleanup failed
+    # on the foreign key, rolled back, and failed again every run after the first print job.
+    old = T0
+    with ledger.transaction() as conn:
+        submission = conn.execute(
+            "INSERT INTO submissions (kind, path, params, state, created_at, updated_at)"
+            " VALUES ('print', 'x.prn', '{}', 'rejected', ?, ?)",
+            (old, old),
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO ipp_jobs (submission_id, created_at) VALUES (?, ?)", (submission, old)
+        )
+    summary = retention.cleanup(spool, ledger, days=30, now=T0 + 40 * 86400)
+    assert summary.submissions == 1
+    assert ledger.query("SELECT * FROM ipp_jobs") == []
+    assert retention.last_run(ledger) == T0 + 40 * 86400
