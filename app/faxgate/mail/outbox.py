@@ -37,7 +37,7 @@ from email.policy import default as DEFAULT_POLICY
 from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 
-from faxgate.errors import FaxgateError
+from faxgate.errors import FaxgateError, SpoolError
 from faxgate.settings import Settings
 from faxgate.spool.atomic import write_atomic
 from faxgate.spool.layout import Spool
@@ -306,6 +306,12 @@ class OutboxRunner:
             try:
                 if self._attempt(path, moment):
                     gone += 1
+            except (SpoolError, OSError) as exc:
+                # The spool cannot be written (disk full for the Maildir or the retry state):
+                # the message stays where it is and the next pass tries again; the others would
+                # meet the same wall, so this pass ends here.
+                log.warning("outbox: %s waits, the spool cannot be written: %s", path.name, exc)
+                break
             except Exception:
                 # One unreadable message must not stop the others: park it for the admin.
                 log.exception("outbox: cannot process %s, moved to bad/", path.name)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from faxgate.mail import outbox
 from faxgate.mail.outbox import (
     LONGEST_RETRY_S,
     MailError,
@@ -85,3 +86,31 @@ def test_unreadable_message_goes_to_bad_and_others_continue(spool: Spool) -> Non
     assert runner.run_once() == 1
     assert (spool.bad / "00000000-broken.msg").exists()
     assert pending_messages(spool) == []
+
+
+def test_a_full_disk_leaves_the_mail_queued_not_in_bad(
+    spool: Spool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review finding: any exception parked the message in bad/ for good, so a temporary full
+    # disk lost received-fax mails and notifications.
+    from email.message import EmailMessage
+
+    from faxgate.spool.atomic import DiskFullError
+
+    message = EmailMessage()
+    message["From"] = "fax@localhost"
+    message["To"] = "a@example.com"
+    message["Subject"] = "received fax"
+    message.set_content("x")
+    path = outbox.enqueue(spool, message)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise DiskFullError("no space left to write the mail")
+
+    monkeypatch.setattr(outbox, "deliver_to_maildir", disk_full)
+    assert outbox.OutboxRunner(spool, outbox.SmtpConfig()).run_once() == 0
+    assert path.exists()
+    assert list(spool.bad.iterdir()) == []
+    monkeypatch.undo()
+    assert outbox.OutboxRunner(spool, outbox.SmtpConfig()).run_once() == 1  # space is back
+    assert not path.exists()
