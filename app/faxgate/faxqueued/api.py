@@ -424,22 +424,48 @@ def send_print_job(
     tag: str = "",
 ) -> int:
     """Fax a held print job to `numbers`; returns the new submission id. The held job is gone."""
-    row = ledger.query_one("SELECT * FROM pending_print_jobs WHERE id = ?", (print_job_id,))
-    if row is None:
-        raise NotFoundError(f"there is no held print job {print_job_id}")
+    # Claim the held job first (delete its row in one transaction), so a double click or two
+    # admins at once cannot fax it twice: the second one finds no held job.
+    with ledger.transaction() as conn:
+        row = conn.execute(
+            "SELECT * FROM pending_print_jobs WHERE id = ?", (print_job_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"there is no held print job {print_job_id}")
+        conn.execute("DELETE FROM pending_print_jobs WHERE id = ?", (print_job_id,))
+        record(conn, actor, "printjob.send", {"id": print_job_id, "numbers": list(numbers)})
     path = spool.docq / row["path"]
-    name = row["title"] or path.name
-    submission = submit_upload(
-        spool,
-        ledger,
-        [(name, path.read_bytes())],
-        numbers,
-        priority,
-        notify or row["notify"],
-        tag or row["title"],
-        row["owner"],
-    )
-    delete_print_job(spool, ledger, print_job_id, actor)
+    try:
+        submission = submit_upload(
+            spool,
+            ledger,
+            [(row["title"] or path.name, path.read_bytes())],
+            numbers,
+            priority,
+            notify or row["notify"],
+            tag or row["title"],
+            row["owner"],
+        )
+    except BaseException:
+        # Not sent (a bad number, a full disk): the job is held again, as it was.
+        with ledger.transaction() as conn:
+            conn.execute(
+                "INSERT INTO pending_print_jobs (id, submission_id, owner, title, notify, path,"
+                " mime_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row["id"],
+                    row["submission_id"],
+                    row["owner"],
+                    row["title"],
+                    row["notify"],
+                    row["path"],
+                    row["mime_type"],
+                    row["created_at"],
+                ),
+            )
+        raise
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
     return submission
 
 
