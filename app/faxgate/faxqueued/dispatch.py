@@ -26,6 +26,10 @@ class ModemUnavailable(FaxgateError):
     """iaxmodemd is not running or did not answer."""
 
 
+class OrderUnconfirmed(ModemUnavailable):
+    """The order reached iaxmodemd but its answer did not come back: the call may be running."""
+
+
 class DialRefused(FaxgateError):
     """iaxmodemd answered a dial order with ok=false (line busy, down, document unreadable)."""
 
@@ -38,19 +42,30 @@ class ModemControl:
         self.timeout = timeout
 
     async def request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        sent = False
         try:
             async with asyncio.timeout(self.timeout):
                 reader, writer = await asyncio.open_unix_connection(str(self.socket_path))
                 try:
                     writer.write(json.dumps(payload).encode() + b"\n")
                     await writer.drain()
+                    sent = True
                     line = await reader.readline()
                 finally:
                     writer.close()
                     with contextlib.suppress(OSError):
                         await writer.wait_closed()
         except (OSError, TimeoutError) as exc:
+            if sent:
+                # iaxmodemd has the order and may act on it: the caller must not take it back.
+                raise OrderUnconfirmed(
+                    f"the fax lines (iaxmodemd) took the order but did not answer: {exc!r}"
+                ) from exc
             raise ModemUnavailable(f"the fax lines (iaxmodemd) do not answer: {exc}") from exc
+        if not line:  # the order went out, then the connection closed without an answer
+            raise OrderUnconfirmed(
+                "the fax lines (iaxmodemd) took the order, then closed without an answer"
+            )
         return decode_answer(line)
 
     async def status(self) -> list[LineStatus]:

@@ -24,7 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from faxgate.faxqueued import inbound, intake, notifications, results, retention
-from faxgate.faxqueued.dispatch import DialRefused, ModemControl, ModemUnavailable
+from faxgate.faxqueued.dispatch import (
+    DialRefused,
+    ModemControl,
+    ModemUnavailable,
+    OrderUnconfirmed,
+)
 from faxgate.faxqueued.jobstore import (
     apply_changes,
     mark_dispatched,
@@ -239,6 +244,11 @@ class Service:
                 self.settings.get_str("sys.fax.configure.station.header"),
             )
             log.info("job %d: dialling %s on line %s", job_id, number, line)
+        except OrderUnconfirmed as exc:
+            # The call may be running: the job stays active and the reconciliation settles it
+            # from the calls table (or as interrupted once no line lists it). Undoing it here
+            # could dial the same fax twice.
+            log.warning("job %d: dial order on line %s unconfirmed: %s", job_id, line, exc)
         except (DialRefused, ModemUnavailable) as exc:
             log.warning("job %d: dial order on line %s not taken: %s", job_id, line, exc)
             undo_dispatch(self.ledger, job_id, now, now + DIAL_REFUSED_RETRY_S, str(exc))

@@ -13,6 +13,7 @@ from faxgate.faxqueued.dispatch import (
     DialRefused,
     ModemControl,
     ModemUnavailable,
+    OrderUnconfirmed,
     request_blocking,
 )
 from faxgate.faxqueued.lines import LineStatus, line_order, parse_status
@@ -138,3 +139,21 @@ def test_parse_status_rejects_malformed() -> None:
         parse_status({"ok": True, "lines": [{"state": "idle"}]})
     # A boolean is not a job id.
     assert parse_status({"ok": True, "lines": [{"line": 1, "job": True}]})[0].job is None
+
+
+def test_an_order_that_was_sent_but_not_answered_is_unconfirmed(tmp_path: Path) -> None:
+    # Review finding: a dial order iaxmodemd took but did not answer was undone like a refusal
+    # and dialled again 3 s later, while the first call might be running: one fax sent twice.
+    # Never delivered (no daemon) is a plain ModemUnavailable: safe to undo.
+    with pytest.raises(ModemUnavailable) as never_sent:
+        run(ModemControl(tmp_path / "missing.sock").dial(1, "1", "100", Path("/d.tif"), "", ""))
+    assert not isinstance(never_sent.value, OrderUnconfirmed)
+    sock = tmp_path / "c.sock"
+
+    async def taken_then_silent() -> None:
+        server = await serve(sock, {"dial": None}, [])
+        async with server:
+            await ModemControl(sock).dial(1, "1", "100", Path("/d.tif"), "", "")
+
+    with pytest.raises(OrderUnconfirmed):
+        run(taken_then_silent())
