@@ -30,7 +30,7 @@ from faxgate.faxqueued.scheduling import QueuePolicy, clamp_priority, new_job_ti
 from faxgate.numbers import NumberError, dial_number
 from faxgate.settings import Settings
 from faxgate.spool import intake as spool_intake
-from faxgate.spool.atomic import DiskFullError
+from faxgate.spool.atomic import DiskFullError, atomic_writer
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 from faxgate.spool.requests import (
@@ -301,7 +301,10 @@ def hold_print_job(
 ) -> str:
     """Keep a print job without numbers for its user (moved into docq/, row in the ledger)."""
     target = spool.docq / f"print-{submission.id}-{held.document.path.name}"
-    shutil.copyfile(held.document.path, target)
+    # Atomic like every spool file: a crash mid-copy must not leave a half document under the
+    # name a held job will be sent from.
+    with held.document.path.open("rb") as source, atomic_writer(target, tmp_dir=spool.tmp) as out:
+        shutil.copyfileobj(source, out)
     with ledger.transaction() as conn:
         conn.execute(
             "INSERT INTO pending_print_jobs (submission_id, owner, title, notify, path, mime_type,"
