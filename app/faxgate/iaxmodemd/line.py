@@ -82,6 +82,14 @@ class _Hooks(SessionHooks):
         self.line.peer_lost(self.call, seconds)
 
 
+WILDCARD_REACHED_AT = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+
+
+def reachable_host(bind: str) -> str:
+    """The address a line bound to `bind` is reached at from this machine."""
+    return WILDCARD_REACHED_AT.get(bind, bind)
+
+
 class Line(asyncio.DatagramProtocol):
     """Line `name` of the daemon."""
 
@@ -90,7 +98,11 @@ class Line(asyncio.DatagramProtocol):
         self.config = config
         self.daemon = daemon
         self.loop = asyncio.get_running_loop()
-        self.address: Address = (config.bind, config.port_of(name))
+        # Where the socket binds, and where another line reaches it: a wildcard bind (0.0.0.0 in
+        # the container) is reached on loopback, and the replies to a loopback call come from
+        # there too. Dialling 0.0.0.0 would get answers from 127.0.0.1 that the call drops.
+        self.bind_address: Address = (config.bind, config.port_of(name))
+        self.address: Address = (reachable_host(config.bind), config.port_of(name))
         self.link = TrunkLink(self, config, self.loop.time)
         self.transport: asyncio.DatagramTransport | None = None
         self.call: LineCall | None = None
@@ -103,7 +115,7 @@ class Line(asyncio.DatagramProtocol):
     # -- life -----------------------------------------------------------------------------
 
     async def open(self) -> None:
-        await self.loop.create_datagram_endpoint(lambda: self, local_addr=self.address)
+        await self.loop.create_datagram_endpoint(lambda: self, local_addr=self.bind_address)
         if self.config.mode is TrunkMode.REGISTER and self.config.server is not None:
             self.daemon.set_status(self.name, LineState.REGISTERING, "registering")
             self.process(self.link.register(self.config.server))
