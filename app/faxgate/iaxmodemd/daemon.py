@@ -20,7 +20,13 @@ from faxgate.iaxmodemd.config import LinesConfig, TrunkMode, lines_config
 from faxgate.iaxmodemd.control import ControlError, ControlServer, DialOrder
 from faxgate.iaxmodemd.faxcall import CallParams, Direction
 from faxgate.iaxmodemd.line import Line, LineCall
-from faxgate.iaxmodemd.status import LineState, SessionLog, StatusBoard, close_session_log
+from faxgate.iaxmodemd.status import (
+    LineState,
+    SessionLog,
+    StatusBoard,
+    close_session_log,
+    flush_session_logs,
+)
 from faxgate.settings import Settings, load_settings
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
@@ -68,6 +74,7 @@ class Daemon:
         self.board = StatusBoard(spool, self.config.line_names)
         self.ledger = LedgerWorker(spool.ledger_path)
         self.control = ControlServer(spool.iaxmodemd_socket, self)
+        self._reader: Ledger | None = None  # quick reads on the loop thread (WAL: no waiting)
         self._log_counter = 0
         self._pending: set[asyncio.Future[object]] = set()
         self.stopping = asyncio.Event()
@@ -76,6 +83,7 @@ class Daemon:
 
     async def start(self) -> None:
         self.board.start_writer()
+        self._reader = Ledger.open(self.spool.ledger_path, migrate=False)
         interrupted = await self.ledger.run(records.mark_interrupted)
         if interrupted:
             logger.warning(
@@ -108,7 +116,10 @@ class Daemon:
             await asyncio.wait(self._pending, timeout=5)
         await self.control.close()
         self.ledger.close()
+        if self._reader is not None:
+            self._reader.close()
         self.board.stop_writer()
+        flush_session_logs()
         for name in self.board.lines:
             self.board.set(name, LineState.DOWN, "down")
 
@@ -143,6 +154,8 @@ class Daemon:
             raise ControlError("iaxmodemd is shutting down")
         if not order.document.is_file():
             raise ControlError(f"the document {order.document} does not exist")
+        if self._reader is not None and not records.job_exists(self._reader, order.job):
+            raise ControlError(f"job {order.job} is not in the ledger")
         if self._line_with_job(order.job) is not None:
             raise ControlError(f"job {order.job} is already on a line")
         line = self._pick_line(order.line)

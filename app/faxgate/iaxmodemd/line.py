@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from faxgate.errors import FaxgateError
 from faxgate.faxengine import CallReport, FaxEngineError, Outcome, PageReport
 from faxgate.faxengine.outcomes import classify_hangup_cause
 from faxgate.iax2 import events as ev
@@ -80,6 +81,10 @@ class _Hooks(SessionHooks):
 
     def peer_silent(self, seconds: float) -> None:
         self.line.peer_lost(self.call, seconds)
+
+
+class CallNotPlaced(FaxgateError):
+    """A dial order could not be carried out on this line (the message says why)."""
 
 
 WILDCARD_REACHED_AT = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
@@ -255,6 +260,15 @@ class Line(asyncio.DatagramProtocol):
 
         return may_call(self.config, source, self.registered_peer)
 
+    def _abandon(self, call: LineCall) -> None:
+        """Forget a call that could not be set up, so the line is free again."""
+        if call.session_handler is not None and call.session_log is not None:
+            call.session_log.removeHandler(call.session_handler)
+            call.session_handler.close()
+        if self.call is call:
+            self.call = None
+        self._status_idle()
+
     def _status_idle(self) -> None:
         if self.call is None and not self.closing:
             self.daemon.set_status(self.name, LineState.IDLE, "idle")
@@ -265,12 +279,19 @@ class Line(asyncio.DatagramProtocol):
         """Place an outgoing fax call to `peer` (status, ledger row, NEW)."""
         call = LineCall(params=params, peer=peer)
         self.call = call
-        self._open_records(call)
-        self.daemon.set_status(
-            self.name, LineState.DIALLING, f"dialling {params.number}", params.job
-        )
-        self._log(call, f"dialling {params.number} via {peer[0]}:{peer[1]}")
-        call_id, outputs = self.link.dial(peer, params.number, calling_number=self.config.ident)
+        try:
+            self._open_records(call)
+            self.daemon.set_status(
+                self.name, LineState.DIALLING, f"dialling {params.number}", params.job
+            )
+            self._log(call, f"dialling {params.number} via {peer[0]}:{peer[1]}")
+            call_id, outputs = self.link.dial(peer, params.number, calling_number=self.config.ident)
+        except Exception as exc:
+            # A call that never started must not keep the line taken (out of file handles, a
+            # full log/, a ledger that refused the row): the line is free again and the dial
+            # order is refused with the reason, which faxqueued retries.
+            self._abandon(call)
+            raise CallNotPlaced(f"line {self.name} could not place the call: {exc}") from exc
         call.call_id = call_id
         call.answer_timer = self.loop.call_later(ANSWER_TIMEOUT_SECONDS, self._answer_timeout, call)
         self.process(outputs)
@@ -317,7 +338,13 @@ class Line(asyncio.DatagramProtocol):
         )
         call = LineCall(params=params, peer=event.peer, call_id=event.call_id)
         self.call = call
-        self._open_records(call)
+        try:
+            self._open_records(call)
+        except Exception:
+            logger.exception("line %s: cannot take the incoming call", self.name)
+            self._abandon(call)
+            self.process(self.link.hangup(event.call_id, "temporary failure"))
+            return
         caller = event.calling_number or event.peer[0]
         self._log(call, f"incoming call from {caller} for {dnid!r}")
         self.daemon.set_status(self.name, LineState.RECEIVING, f"receiving from {caller}")

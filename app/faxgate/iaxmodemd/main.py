@@ -79,7 +79,7 @@ async def serve(spool: Spool) -> int:
     settings = load_settings(spool)
     daemon = Daemon(spool, settings)
     loop = asyncio.get_running_loop()
-    loop.slow_callback_duration = 0.010  # with PYTHONASYNCIODEBUG=1: what blocks the audio clocks
+    loop.slow_callback_duration = 0.005  # with PYTHONASYNCIODEBUG=1: what blocks the audio clocks
     loop.add_signal_handler(signal.SIGTERM, daemon.stopping.set)
     loop.add_signal_handler(signal.SIGINT, daemon.stopping.set)
     loop.add_signal_handler(signal.SIGHUP, daemon.reload)

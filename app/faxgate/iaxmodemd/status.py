@@ -12,7 +12,10 @@ import concurrent.futures
 import enum
 import logging
 import os
+import queue
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,26 +120,75 @@ class StatusBoard:
             self.path_of(line).unlink(missing_ok=True)
 
 
+class _LogWriter:
+    """One thread that writes every session log's lines, so the loop never waits for a disk."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def put(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="session-logs", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every line queued so far is written; False on timeout."""
+        done = threading.Event()
+        self.put(done.set)
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._queue.get()()
+
+
+_WRITER = _LogWriter()
+
+
 class SessionLog(logging.Handler):
-    """A per-call log file in `log/`: spandsp's lines and the IAX2 events of one call."""
+    """A per-call log file in `log/`: spandsp's lines and the IAX2 events of one call.
+
+    Records are formatted on the caller's thread and written by one writer thread.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__(level=logging.DEBUG)
         self.path = path
         self._file = path.open("a", encoding="utf-8")
+        self.closed = threading.Event()
         self.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._file.write(self.format(record) + "\n")
-        except (OSError, ValueError):
+            line = self.format(record) + "\n"
+            _WRITER.put(lambda: self.write_now(line))
+        except Exception:
             self.handleError(record)
 
-    def close(self) -> None:
+    def write_now(self, line: str | None) -> None:
+        """(writer thread) Append `line`, or close the file for None."""
         try:
-            self._file.close()
-        finally:
-            super().close()
+            if line is None:
+                self._file.close()
+                self.closed.set()
+            else:
+                self._file.write(line)
+        except (OSError, ValueError) as exc:
+            logger.warning("session log %s: %s", self.path.name, exc)
+
+    def close(self) -> None:
+        """Close once every line before this call is written (does not wait for it)."""
+        _WRITER.put(lambda: self.write_now(None))
+        super().close()
+
+
+def flush_session_logs(timeout: float = 2.0) -> bool:
+    """Wait for the session-log writer to catch up (at shutdown)."""
+    return _WRITER.flush(timeout)
 
 
 def open_session_log(spool: Spool, name: str) -> tuple[logging.Logger, SessionLog]:

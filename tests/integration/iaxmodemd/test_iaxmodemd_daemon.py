@@ -51,6 +51,8 @@ def test_control_socket_dial_status_subscribe_abort(
     answer = daemon.request(missing)
     assert answer["ok"] is False
     assert "does not exist" in answer["error"]
+    unknown = {**missing, "job": 999_999, "document": str(documents["fine3"])}
+    assert "not in the ledger" in daemon.request(unknown)["error"]
     assert daemon.request({"op": "abort", "job": 999})["ok"] is False
     assert daemon.request({"op": "explode"})["ok"] is False
 
