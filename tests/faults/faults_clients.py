@@ -30,15 +30,24 @@ def a_mail(
     return message
 
 
+# Good clients come from another loopback address than the hostile ones (which use 127.0.0.1),
+# as a company's mail server or printers would: per-client limits can tell them apart.
+GOOD_SOURCE = "127.0.0.2"
+
+
 def good_smtp(port: int, timeout: float = 20) -> bool:
     """One mail accepted with 250 (send_message raises for anything else)."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=timeout) as client:
+    with smtplib.SMTP(
+        "127.0.0.1", port, timeout=timeout, source_address=(GOOD_SOURCE, 0)
+    ) as client:
         refused = client.send_message(a_mail())
     return not refused
 
 
 def good_ipp(port: int, timeout: float = 20) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=timeout, source_address=(GOOD_SOURCE, 0)
+    )
     try:
         connection.request("POST", "/printers/sendfax",
                            body=request_bytes(Operation.GET_PRINTER_ATTRIBUTES, port),
@@ -52,7 +61,9 @@ def good_ipp(port: int, timeout: float = 20) -> bool:
 
 
 def good_http(port: int, path: str = "/login", timeout: float = 20) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=timeout, source_address=(GOOD_SOURCE, 0)
+    )
     try:
         connection.request("GET", path, headers={"Accept": "text/html"})
         response = connection.getresponse()
@@ -134,7 +145,9 @@ class Slowloris:
         self._stop = threading.Event()
         for _ in range(count):
             with contextlib.suppress(OSError):
-                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock = socket.create_connection(
+                    ("127.0.0.1", port), timeout=5, source_address=("127.0.0.1", 0)
+                )
                 sock.setblocking(False)
                 self.sockets.append(sock)
         self.opened = len(self.sockets)

@@ -1,7 +1,8 @@
 """Slow clients do not starve the others: slowloris on SMTP, IPP and the admin.
 
-Each listener gets 64 connections that trickle a request one byte a second and never finish
-it; while they are held open, a well-formed client must still be served. (64 is more than the
+Each listener gets 64 connections from 127.0.0.1 that trickle a request one byte a second and
+never finish it; while they are held open, a well-formed client (from 127.0.0.2, as another
+host would) must still be served. (64 is more than the
 threads gunicorn's gthread workers have: 2 × 8 for ippfaxd, 2 × 4 for faxadmin.)
 """
 
@@ -41,9 +42,18 @@ GTHREAD_STARVES = pytest.mark.xfail(
 )
 
 
+SESSIONS_CAPPED_GLOBALLY = pytest.mark.xfail(
+    strict=True,
+    reason="open: smtpfaxd caps sessions globally (smtp.maxsessions, default 20, 421 beyond) "
+    "with no per-client cap and a 300 s idle timeout, so one client holding 20 slow sessions "
+    "locks every other client (here: the good one from 127.0.0.2) out for minutes",
+)
+
+
 @pytest.mark.parametrize(
     "name",
-    ["smtpfaxd", pytest.param("ippfaxd", marks=GTHREAD_STARVES),
+    [pytest.param("smtpfaxd", marks=SESSIONS_CAPPED_GLOBALLY),
+     pytest.param("ippfaxd", marks=GTHREAD_STARVES),
      pytest.param("faxadmin", marks=GTHREAD_STARVES)],
 )  # fmt: skip
 def test_a_good_client_is_served_while_slow_clients_hold_connections(
