@@ -35,9 +35,25 @@ trap 'rm -rf "$work"' EXIT
 echo "building $IMAGE with debootstrap from this machine's mirror"
 debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$work/root" "$mirror" >"$work/log" 2>&1 \
     || { tail -n 30 "$work/log" >&2; exit 1; }
-# Trim it like the official -slim image: no apt lists, docs or man pages.
+# Trim it like the official -slim image: dpkg keeps no docs, man pages or translations from now
+# on (the same path-exclude rules the official image carries), and what debootstrap already
+# unpacked of them goes, with the apt lists.
+cat >"$work/root/etc/dpkg/dpkg.cfg.d/docker" <<'RULES'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+RULES
+find "$work/root/usr/share/doc" -mindepth 2 -not -name copyright -not -type d -delete
+find "$work/root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
 rm -rf "$work/root/var/lib/apt/lists/"* "$work/root/var/cache/apt/"*.bin \
-    "$work/root/usr/share/doc/"* "$work/root/usr/share/man/"* "$work/root/usr/share/info/"*
+    "$work/root/usr/share/man/"* "$work/root/usr/share/info/"* "$work/root/usr/share/groff/"* \
+    "$work/root/usr/share/lintian/"*
 tar -C "$work/root" -c . | docker import \
     --change 'CMD ["bash"]' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
