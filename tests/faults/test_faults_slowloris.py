@@ -42,17 +42,9 @@ GTHREAD_STARVES = pytest.mark.xfail(
 )
 
 
-SESSIONS_CAPPED_GLOBALLY = pytest.mark.xfail(
-    strict=True,
-    reason="open: smtpfaxd caps sessions globally (smtp.maxsessions, default 20, 421 beyond) "
-    "with no per-client cap and a 300 s idle timeout, so one client holding 20 slow sessions "
-    "locks every other client (here: the good one from 127.0.0.2) out for minutes",
-)
-
-
 @pytest.mark.parametrize(
     "name",
-    [pytest.param("smtpfaxd", marks=SESSIONS_CAPPED_GLOBALLY),
+    [pytest.param("smtpfaxd"),
      pytest.param("ippfaxd", marks=GTHREAD_STARVES),
      pytest.param("faxadmin", marks=GTHREAD_STARVES)],
 )  # fmt: skip

@@ -38,6 +38,9 @@ VALUES: dict[str, bytes] = {
     "job-uri": b"ipp://127.0.0.1/jobs/1",
     "document-format": b"application/pdf",
     "which-jobs": b"completed",
+    "job-id": struct.pack(">i", 1),  # the printer's first job: reach the job operations' code
+    "last-document": b"\x01",
+    "my-jobs": b"\x01",
 }
 
 
