@@ -66,10 +66,33 @@ REPLY_TOO_MANY_SESSIONS = b"421 4.7.0 Too many connections to the fax server, tr
 
 
 class SessionCount:
-    """Sessions open right now, shared by every protocol object of one listener."""
+    """Sessions open right now, shared by every protocol object of one listener: in all and
+    per client address, so one client cannot take every session (slowloris) from the others."""
 
     def __init__(self) -> None:
         self.active = 0
+        self.by_client: dict[str, int] = {}
+
+    def refusal(self, client: str, maximum: int) -> str | None:
+        """Why a new session from `client` is refused, or None when it may open."""
+        if self.active >= maximum:
+            return f"{self.active} sessions are open"
+        per_client = max(1, maximum // 4)
+        if self.by_client.get(client, 0) >= per_client:
+            return f"{client} has {per_client} sessions open already"
+        return None
+
+    def open(self, client: str) -> None:
+        self.active += 1
+        self.by_client[client] = self.by_client.get(client, 0) + 1
+
+    def close(self, client: str) -> None:
+        self.active -= 1
+        left = self.by_client.get(client, 1) - 1
+        if left:
+            self.by_client[client] = left
+        else:
+            self.by_client.pop(client, None)
 
 
 class LimitedFaxSMTP(FaxSMTP):
@@ -85,17 +108,21 @@ class LimitedFaxSMTP(FaxSMTP):
         self._maximum: int = handler.config.max_sessions
         self._counted = False
         self._refused = False
+        self._client = "?"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if not self._counted:
-            if self._count.active >= self._maximum:
+            peer = transport.get_extra_info("peername")
+            self._client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+            reason = self._count.refusal(self._client, self._maximum)
+            if reason is not None:
                 self._refused = True
-                log.warning("refused a connection: %d sessions are open", self._count.active)
+                log.warning("refused a connection from %s: %s", self._client, reason)
                 assert isinstance(transport, asyncio.WriteTransport)
                 transport.write(REPLY_TOO_MANY_SESSIONS)
                 transport.close()
                 return
-            self._count.active += 1
+            self._count.open(self._client)
             self._counted = True
         super().connection_made(transport)
 
@@ -103,7 +130,7 @@ class LimitedFaxSMTP(FaxSMTP):
         if self._refused:
             return  # never set up: nothing to tear down
         if self._counted:
-            self._count.active -= 1
+            self._count.close(self._client)
             self._counted = False
         super().connection_lost(error)
 

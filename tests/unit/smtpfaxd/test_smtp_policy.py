@@ -62,3 +62,22 @@ def test_disk_reserve() -> None:
     assert disk_refusal(free_bytes=100 * mib, needed_bytes=10 * mib, reserve_bytes=64 * mib) is None
     assert disk_refusal(70 * mib, 10 * mib, 64 * mib) == REPLY_DISK_FULL
     assert REPLY_DISK_FULL.startswith("452 4.3.1")
+
+
+def test_one_client_cannot_take_every_session() -> None:
+    # Found by the slowloris fault test: with only a global cap one client holding the sessions
+    # locked every other client out.
+    from faxgate.smtpfaxd.server import SessionCount
+
+    count = SessionCount()
+    for _ in range(5):
+        assert count.refusal("127.0.0.1", 20) is None
+        count.open("127.0.0.1")
+    assert count.refusal("127.0.0.1", 20) == "127.0.0.1 has 5 sessions open already"
+    assert count.refusal("127.0.0.2", 20) is None  # another client still gets in
+    count.close("127.0.0.1")
+    assert count.refusal("127.0.0.1", 20) is None
+    for n in range(16):
+        count.open(f"10.0.0.{n}")
+    assert count.refusal("10.0.1.1", 20) == "20 sessions are open"
+    assert SessionCount().refusal("a", 1) is None  # a cap of one still lets one in

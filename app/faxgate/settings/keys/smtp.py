@@ -40,7 +40,8 @@ KEYS = [
         maximum=1000,
         programs=("smtpfaxd",),
         help="Largest number of SMTP sessions at once; more are answered 421 (try later). Each "
-        "session may hold a mail of up to maxsize in memory.",
+        "session may hold a mail of up to maxsize in memory. One client address may hold a "
+        "quarter of them (at least one), so a single slow client cannot lock the others out.",
     ),
     Key(
         SMTP + "hostname",
