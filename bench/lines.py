@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,16 @@ def faxgate_reference(workdir: Path, document: Path, ecm: bool) -> float:
     return float(result["wall"])
 
 
+def twice(measure: Callable[[], float]) -> float:
+    """A real-peer call, tried a second time if the first failed (efax between two iaxmodems
+    sometimes loses its training exchange on a busy machine; that is not what is measured)."""
+    try:
+        return measure()
+    except RuntimeError as exc:
+        print(f"retrying after: {str(exc)[-300:]}", file=sys.stderr)
+        return measure()
+
+
 def write_section(text: str) -> None:
     """Replace (or add) the '## Lines' section of docs/performance.md, nothing else."""
     current = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance\n"
@@ -302,8 +313,8 @@ def main() -> int:
         if not args.skip_reference:
             pages = [docs[f"mh_page{n}"] for n in (1, 2, 3)]
             ours_ecm = faxgate_reference(workdir, docs["fine3"], ecm=True)
-            ours_to_efax = faxgate_to_efax(workdir / "to-efax", docs["fine3"])
-            theirs = efax_reference(workdir / "reference", pages)
+            ours_to_efax = twice(lambda: faxgate_to_efax(workdir / "to-efax", docs["fine3"]))
+            theirs = twice(lambda: efax_reference(workdir / "reference", pages))
             reference = (ours_ecm, ours_to_efax, theirs)
             print(json.dumps({"faxgate_ecm": ours_ecm, "faxgate_to_efax": ours_to_efax,
                               "efax_to_efax": theirs}))  # fmt: skip
@@ -336,8 +347,22 @@ def render(
             f"{100 * r['late_share']:.3f} % | {r['wall']:.1f} | {r['cpu']:.1f} "
             f"| {r.get('load', 0):.1f} |"
         )
-    lines += ["", f"Capacity (under 0.1 % late frames, every call done): **{capacity} calls** "
-              "(goal: 60).", ""]  # fmt: skip
+    lines += [
+        "",
+        "Capacity (under 0.1 % late frames, every call done): "
+        + (
+            f"**{capacity} calls**"
+            if capacity
+            else f"**below {min(r['calls'] for r in rows)} calls**, the smallest count measured"
+        )
+        + " (goal: 60).",
+        "",
+        "Any stall of the process (the machine busy with other work, a page being coded by "
+        "spandsp) delays the frame of every line at once, so the late share follows the "
+        "machine's other load (load avg) more than the number of calls; CPU time grows about "
+        "linearly with the calls and stays below one core.",
+        "",
+    ]
     if reference is not None:
         ours_ecm, ours_to_efax, theirs = reference
         lines += [
