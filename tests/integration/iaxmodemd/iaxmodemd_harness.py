@@ -1,7 +1,7 @@
 """Real processes for the iaxmodemd tests: the daemon, Debian's iaxmodem and efax, a lossy proxy.
 
-Everything listens on 127.0.0.1 in the port range 45000-45999; each helper signals only the
-processes it started, by PID.
+Everything listens on 127.0.0.1 in the port range 45000-45799 (bench/lines.py uses 45800 and
+up); each helper signals only the processes it started, by PID.
 """
 
 from __future__ import annotations
@@ -26,16 +26,17 @@ REPO = Path(__file__).resolve().parents[3]
 PYTHON = sys.executable
 
 _port_lock = threading.Lock()
-_next_port = 45000 + (os.getpid() % 40) * 20
+PORT_LOW, PORT_SPAN = 45000, 780  # 45000-45779, with room for a few consecutive ports
+_next_port = PORT_LOW + (os.getpid() % 39) * 20
 
 
 def free_ports(count: int) -> int:
-    """The first of `count` consecutive UDP ports in 45000-45999 that are free right now."""
+    """The first of `count` consecutive UDP ports in 45000-45799 that are free right now."""
     global _next_port
     with _port_lock:
         for _ in range(200):
             base = _next_port
-            _next_port = 45000 + (_next_port - 45000 + count + 1) % 980
+            _next_port = PORT_LOW + (_next_port - PORT_LOW + count + 1) % PORT_SPAN
             sockets = []
             try:
                 for port in range(base, base + count):
@@ -48,7 +49,7 @@ def free_ports(count: int) -> int:
             finally:
                 for s in sockets:
                     s.close()
-    raise RuntimeError("no free UDP ports in 45000-45999")
+    raise RuntimeError("no free UDP ports in 45000-45799")
 
 
 def init_spool(root: Path) -> Path:
