@@ -75,13 +75,23 @@ def prepare_document(
     Parts without a converter are skipped and listed; any other conversion failure raises
     ConversionError (the request is rejected with its message). No pages at all is an error too.
     """
-    from faxgate.convert.runner import convert_document
+    from faxgate.convert.runner import convert_document, find_converter
     from faxgate.convert.tiffio import merge_fax_tiffs, read_fax_pages, write_fax_tiff
 
     key = content_key(parts, options)
     known = ledger.query_one("SELECT id, path, pages FROM documents WHERE sha256 = ?", (key,))
     if known is not None and (spool.docq / known["path"]).exists():
-        return PreparedDocument(int(known["id"]), spool.docq / known["path"], int(known["pages"]))
+        # Converted before: only say again which parts were left out (no converter), so the
+        # second identical mail gets the same notice as the first.
+        unconverted: list[str] = []
+        for part in parts:
+            try:
+                find_converter(spool.mimetype, part.mime_type)
+            except UnsupportedTypeError as exc:
+                unconverted.append(f"{describe(part)} ({part.mime_type}): {exc}")
+        return PreparedDocument(
+            int(known["id"]), spool.docq / known["path"], int(known["pages"]), unconverted
+        )
 
     skipped: list[str] = []
     warnings: list[str] = []

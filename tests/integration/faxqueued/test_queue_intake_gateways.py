@@ -77,3 +77,18 @@ def test_unsupported_attachment_is_skipped_and_told(spool: Spool) -> None:
     skipped_notes = [n for n in notes if n["kind"] == "skipped"]
     assert len(skipped_notes) == 1
     assert ".docx" in json.dumps(json.loads(skipped_notes[0]["detail"]))
+
+
+def test_the_same_mail_again_is_told_its_skipped_parts_too(spool: Spool) -> None:
+    # Review finding: a second identical mail reused the converted document and lost the list of
+    # parts that had been left out, so its sender was not told about the .docx.
+    with Ledger.open(spool.ledger_path) as ledger:
+        settings = load_settings(ledger=ledger, environ={})
+        first = submit_mail(spool, ledger, "docx-and-pdf.eml", ["100"])
+        second = submit_mail(spool, ledger, "docx-and-pdf.eml", ["100"])
+        for claimed in intake.claim(ledger, 2):
+            assert intake.process(spool, settings, claimed) == "done"
+        assert len(ledger.query("SELECT id FROM documents")) == 1
+        skipped = [jobs_of_submission(ledger, sid)[0].skipped for sid in (first, second)]
+    assert skipped[0] == skipped[1]
+    assert any(".docx" in note for note in skipped[1])
