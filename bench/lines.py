@@ -152,6 +152,8 @@ def run_calls(
             cpu = cpu_seconds(daemon.pid) - cpu_before
     finally:
         stop(daemon)
+    log = (workdir / f"daemon-{calls}.log").read_text(errors="replace")
+    priority = re.search(r"running at ([^\n]*) for the audio clocks", log)
     sent = sum(r["frames_sent"] for r in results)
     late = sum(r["frames_late"] for r in results)
     outgoing = [r for r in results if r["direction"] == "out"]
@@ -163,6 +165,7 @@ def run_calls(
         "late_share": late / sent if sent else 0.0,
         "wall": wall,
         "cpu": cpu,
+        "priority": priority.group(1) if priority else "normal priority",
     }
 
 
@@ -338,14 +341,14 @@ def render(
         "ended: other work on the same cores delays frames too.",
         "",
         "| simultaneous calls | completed | audio frames | late | late share | wall s | CPU s "
-        "| load avg |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| load avg | iaxmodemd ran at |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['calls']} | {r['done']} | {r['frames']} | {r['late']} | "
             f"{100 * r['late_share']:.3f} % | {r['wall']:.1f} | {r['cpu']:.1f} "
-            f"| {r.get('load', 0):.1f} |"
+            f"| {r.get('load', 0):.1f} | {r.get('priority', '')} |"
         )
     lines += [
         "",
@@ -380,7 +383,8 @@ def render(
             f"**{100 * (ours_to_efax / theirs - 1):+.1f} %** (goal: within 5 %; negative = "
             "faxgate faster). Both go at V.17 14400 over the same kind of IAX2 path; the "
             "difference is in the handshakes (efax's AT command round trips, its TCF and "
-            "pauses, against spandsp's timing in our line).",
+            "pauses, against spandsp's timing in our line). The efax pair's time varies between "
+            "runs (efax repeats its training when a check fails), so compare within one run.",
             "",
         ]
     return "\n".join(lines) + "\n"
