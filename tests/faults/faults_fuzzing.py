@@ -8,7 +8,7 @@ parser is kept under tests/fixtures/faults/<area>/ and replayed by the tests of 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +92,7 @@ def replay_marks(area: str, path: Path) -> list[pytest.MarkDecorator]:
     ]
 
 
-def replay_params(area: str) -> list[object]:
+def replay_params(area: str) -> Sequence[object]:
     """pytest params of the kept inputs of one area, known open bugs marked."""
     kept = [
         pytest.param(path, id=path.name, marks=replay_marks(area, path))
