@@ -417,6 +417,11 @@ shared cores vary: three runs of the same day gave faxgate/Postfix ratios of 1.1
 | IPP time to successful-ok, p50 / p99 | {ipp["p50"]:.0f} ms / {ipp["p99"]:.0f} ms | | |
 | admin `GET /api/v1/jobs?limit=50` (each user's own 100 jobs), 20 users: requests/s | {admin["rate"]:.1f} ({int(admin["ok"])} ok, {int(admin["failed"])} failed) | | |
 | admin list, p50 / p99 | {admin["p50"]:.0f} ms / {admin["p99"]:.0f} ms | | |
+
+IPP's p99 is far above its p50 in every run (p50 about 10 ms, p99 200 to 550 ms): probably
+write-lock waits on the ledger, whose SQLite busy handler sleeps in growing steps when the
+printer's threads and its two gunicorn workers commit at once (with one worker the p99 was
+about 190 ms). smtpfaxd, one asyncio process, does not show it.
 """
     write_section("Load", body)
     return 0
