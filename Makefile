@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install run test lint unit integration bench docs clean lock image test-image screenshots
+.PHONY: install run test lint unit integration bench docs clean lock image test-image screenshots fuzz
 
 install:
 	@scripts/bootstrap.sh
@@ -31,6 +31,10 @@ docs: install
 ## make screenshots: refresh docs/screenshots/ from the browser tests.
 screenshots: install
 	FAXGATE_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/e2e/admin -k screenshots
+
+## make fuzz: the fuzz tests of tests/faults/ with many more cases than make test.
+fuzz: install
+	FAXGATE_FUZZ_EXAMPLES=$${FAXGATE_FUZZ_EXAMPLES:-10000} $(VENV)/bin/pytest -q -p no:cacheprovider tests/faults/test_fuzz_*.py
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -56,11 +56,6 @@ class KnownBug:
 
 
 KNOWN_OPEN_BUGS: tuple[KnownBug, ...] = (
-    KnownBug(
-        "mail/charset-with-nul.eml", ValueError, "embedded null character",
-        "app/faxgate/mail/mime_walk.py _decode_text: bytes.decode(charset) raises ValueError "
-        "for a charset name with a NUL byte (only LookupError/UnicodeDecodeError are caught)",
-    ),
 )  # fmt: skip
 
 

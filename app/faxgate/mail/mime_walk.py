@@ -288,7 +288,9 @@ def _decode_text(part: Message, data: bytes) -> str:
     for candidate in (charset, "utf-8"):
         try:
             text = data.decode(_charset_alias(candidate))
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):
+            # ValueError covers UnicodeDecodeError and a charset name codecs cannot even look up
+            # (a NUL byte in it: found by the fuzzer, tests/fixtures/faults/mail).
             continue
         return text.replace("\r\n", "\n")
     # Declared charset wrong or unknown (us-ascii with 8-bit bytes is common): Windows-1252 is the
