@@ -7,6 +7,7 @@ dials with. Everything else is `faxgate.iax2.endpoint.Endpoint` as it is.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,8 @@ from faxgate.iaxmodemd.policy import may_register, refusal_reason
 
 if TYPE_CHECKING:
     from faxgate.iaxmodemd.line import Line
+
+logger = logging.getLogger("iaxmodemd")
 
 Address = tuple[str, int]
 
@@ -62,8 +65,11 @@ class TrunkLink:
 
     def _admit(self, request: CallRequest) -> Admission:
         if not self._line.may_call(request.peer):
-            return Admission(False, refusal_reason(self._config, request.peer))
+            reason = refusal_reason(self._config, request.peer)
+            logger.warning("line %s: %s", self._line.name, reason)
+            return Admission(False, "not allowed to call this line")  # details stay in our log
         if not (self._line.free or self._line.reserved):
+            logger.info("line %s: busy, call from %s:%d refused", self._line.name, *request.peer)
             return Admission(False, "the line is busy", CauseCode.USER_BUSY)
         return Admission(True)
 

@@ -211,3 +211,54 @@ def test_a_peer_that_dies_mid_call_is_detected_and_its_call_marked_interrupted(
     finally:
         caller.stop()
         answerer.stop()
+
+
+def test_a_call_from_outside_the_trunk_is_refused(
+    tmp_path: Path, documents: dict[str, Path]
+) -> None:
+    """Peer mode: a line takes calls from its configured peer only."""
+    base_a, base_b, elsewhere = free_ports(1), free_ports(1), free_ports(1)
+    caller = IaxModemd(
+        init_spool(tmp_path / "a"),
+        {"lines.count": "1", "lines.baseport": str(base_a), "trunk.mode": "peer",
+         "trunk.server": f"127.0.0.1:{base_b}"},
+    ).start()  # fmt: skip
+    guarded = IaxModemd(
+        init_spool(tmp_path / "b"),
+        {"lines.count": "1", "lines.baseport": str(base_b), "trunk.mode": "peer",
+         "trunk.server": f"127.0.0.1:{elsewhere}"},
+    ).start()  # fmt: skip
+    try:
+        job = make_job(caller.spool)
+        with Control(caller.socket_path, 30) as events:
+            events.request({"op": "subscribe"})
+            dial = {"op": "dial", "job": job, "number": "100", "document": str(documents["fine3"])}
+            assert caller.request(dial) == {"ok": True}
+            ended = events.events_until(lambda e: e["event"] == "result", 30)
+        assert ended[-1]["outcome"] != "done"
+        assert not any(e["event"] == "connected" for e in ended)
+        assert wait_for(lambda: "refused" in guarded.log(), 10), guarded.log()
+        assert rows(guarded.spool, "SELECT id FROM calls") == []
+    finally:
+        caller.stop()
+        guarded.stop()
+
+
+def test_sigterm_during_a_call_hangs_up_and_records_it(
+    loopback_daemon: IaxModemd, documents: dict[str, Path]
+) -> None:
+    daemon = loopback_daemon
+    job = make_job(daemon.spool)
+    with Control(daemon.socket_path, 30) as events:
+        events.request({"op": "subscribe"})
+        dial = {"op": "dial", "job": job, "number": "100", "document": str(documents["fine3"])}
+        assert daemon.request(dial) == {"ok": True}
+        events.events_until(lambda e: e["event"] == "connected" and e["line"] == "1", 20)
+    assert daemon.stop(timeout=10) == 0
+    calls = rows(daemon.spool, "SELECT direction, state, outcome, message FROM calls")
+    assert {c["direction"] for c in calls} == {"in", "out"}
+    for call in calls:
+        assert call["state"] == "ended"
+        assert call["outcome"] == "protocol_failure"  # retryable: faxqueued tries again
+    out = next(c for c in calls if c["direction"] == "out")
+    assert "stopped" in out["message"]
