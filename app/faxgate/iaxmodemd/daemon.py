@@ -35,6 +35,8 @@ logger = logging.getLogger("iaxmodemd")
 
 Address = tuple[str, int]
 
+LOOPBACK_RESERVATION_SECONDS = 10.0
+
 
 class LedgerWorker:
     """One thread with its own ledger connection; jobs run in submission order."""
@@ -201,9 +203,8 @@ class Daemon:
             answering = self._answering_line(line)
             if answering is None:
                 raise ControlError("no line is free to answer the loopback call")
-            answering.reserved = True
-            # The reservation ends when the call arrives, or after a while if it never does.
-            asyncio.get_running_loop().call_later(10.0, setattr, answering, "reserved", False)
+            # Kept until the call arrives, or for a while if it never does.
+            answering.reserve(LOOPBACK_RESERVATION_SECONDS)
             return answering.address
         if self.config.server is not None:
             return self.config.server

@@ -111,7 +111,8 @@ class Line(asyncio.DatagramProtocol):
         self.link = TrunkLink(self, config, self.loop.time)
         self.transport: asyncio.DatagramTransport | None = None
         self.call: LineCall | None = None
-        self.reserved = False  # chosen as the answering line of a loopback call in flight
+        # Chosen as the answering line of a loopback call in flight, until this loop time.
+        self.reserved_until = 0.0
         self.registered_peer: Address | None = None  # who registered to us (registrar)
         self.registered = config.mode is not TrunkMode.REGISTER or config.server is None
         self._timer: asyncio.TimerHandle | None = None
@@ -133,6 +134,14 @@ class Line(asyncio.DatagramProtocol):
     @property
     def free(self) -> bool:
         return self.call is None and not self.reserved and not self.closing
+
+    @property
+    def reserved(self) -> bool:
+        return self.loop.time() < self.reserved_until
+
+    def reserve(self, seconds: float) -> None:
+        """Keep the line for a loopback call that is on its way to it."""
+        self.reserved_until = self.loop.time() + seconds
 
     async def close(self) -> None:
         """Hang up, release the registration, close the socket (bounded time)."""
@@ -322,7 +331,7 @@ class Line(asyncio.DatagramProtocol):
         if not self.free and not self.reserved:
             self.process(self.link.hangup(event.call_id, "busy", busy=True))
             return
-        self.reserved = False
+        self.reserved_until = 0.0
         dnid = event.dnid or event.called_number
         receive_to = self.daemon.spool.tmp / f"receiving-line{self.name}-{time.monotonic_ns()}.tif"
         params = CallParams(
