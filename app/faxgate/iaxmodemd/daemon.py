@@ -190,6 +190,8 @@ class Daemon:
             loopback = self.config.mode is TrunkMode.LOOPBACK
             if line.free and line.registered and (not loopback or self._answering_line(line)):
                 return line
+        if any(line.free and not line.registered for line in self.lines.values()):
+            raise ControlError("no free line is registered with the IAX2 server")
         raise ControlError("no line is free")
 
     def _answering_line(self, caller: Line) -> Line | None:

@@ -262,3 +262,39 @@ def test_sigterm_during_a_call_hangs_up_and_records_it(
         assert call["outcome"] == "protocol_failure"  # retryable: faxqueued tries again
     out = next(c for c in calls if c["direction"] == "out")
     assert "stopped" in out["message"]
+
+
+def test_a_refused_registration_takes_the_line_out_of_service(
+    tmp_path: Path, documents: dict[str, Path]
+) -> None:
+    server_base, client_base = free_ports(1), free_ports(1)
+    server = IaxModemd(
+        init_spool(tmp_path / "server"),
+        {"lines.count": "1", "lines.baseport": str(server_base), "trunk.mode": "register",
+         "trunk.secret": "right", "trunk.peername": "office",
+         "trunk.server": f"127.0.0.1:{client_base}"},
+    ).start()  # fmt: skip
+    client = IaxModemd(
+        init_spool(tmp_path / "client"),
+        {"lines.count": "1", "lines.baseport": str(client_base), "trunk.mode": "register",
+         "trunk.secret": "wrong", "trunk.peername": "office",
+         "trunk.server": f"127.0.0.1:{server_base}"},
+    ).start()  # fmt: skip
+    try:
+
+        def line() -> dict[str, object]:
+            first: dict[str, object] = client.request({"op": "status"})["lines"][0]
+            return first
+
+        assert wait_for(lambda: line()["state"] == "down", 20), client.log()
+        assert str(line()["detail"]).startswith("not registered")
+        assert line()["registered"] is False
+        assert (client.spool / "status" / "line1").read_text().startswith("not registered")
+        job = make_job(client.spool)
+        dial = {"op": "dial", "job": job, "number": "100", "document": str(documents["fine3"])}
+        answer = client.request(dial)
+        assert answer["ok"] is False
+        assert "registered" in answer["error"]
+    finally:
+        client.stop()
+        server.stop()
