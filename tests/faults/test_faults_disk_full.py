@@ -136,26 +136,11 @@ def submit_through(kind: str, appliance: Appliance, port: int, token: str) -> st
 
 
 PROGRAM_OF = {"mail": "smtpfaxd", "print": "ippfaxd", "upload": "faxadmin"}
-IPP_LEDGER_FULL = pytest.mark.xfail(
-    strict=True,
-    reason="open: ippfaxd answers HTTP 500 when the ledger cannot COMMIT on a full disk "
-    "(sqlite3.OperationalError 'database or disk is full' from ippfaxd/jobs.py _set, only "
-    "SpoolError is turned into server-error-busy in service.handle)",
-)
-
-
-API_DISK_FULL_IS_400 = pytest.mark.xfail(
-    strict=True,
-    reason="open: faxadmin answers an upload on a full disk with 400 'Not possible: no space "
-    "left ...' (its FaxgateError handler) — a client error that API clients do not retry; "
-    "DiskFullError should be 503 or 507 Insufficient Storage",
-)
 
 
 @pytest.mark.parametrize(
     "kind",
-    ["mail", pytest.param("print", marks=IPP_LEDGER_FULL),
-     pytest.param("upload", marks=API_DISK_FULL_IS_400)],
+    ["mail", "print", "upload"],
 )  # fmt: skip
 def test_a_gateway_answers_a_full_disk_with_a_temporary_error_and_recovers(
     disk_appliance: tuple[Disk, Appliance], kind: str
@@ -183,14 +168,6 @@ def test_a_gateway_answers_a_full_disk_with_a_temporary_error_and_recovers(
     assert during == "temporary", program.log()[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: faxqueued's intake (faxqueued/intake.py process) treats only DiskFullError as "
-    "temporary; the interpreter's own OSError ENOSPC (smtpfaxd/interpret.py attachment_parts "
-    "write_bytes) is taken for a bad submission, mark_bad then fails on the full ledger ('intake "
-    "worker failed: database or disk is full') and the claimed submission is never retried "
-    "after space returns",
-)
 def test_conversion_waits_for_space_instead_of_failing_the_job(
     disk_appliance: tuple[Disk, Appliance],
 ) -> None:

@@ -30,6 +30,7 @@ from faxgate.faxadmin.resources.work import check_print_job_owner
 from faxgate.faxadmin.web import actor, current_user, form_of, json_response, read_form
 from faxgate.faxqueued import api
 from faxgate.settings import KeyType, registry, store
+from faxgate.spool.atomic import is_disk_full
 
 JOB_FIELDS = (
     "id", "number", "recipient_name", "state", "priority", "owner", "tag", "tries",
@@ -86,7 +87,14 @@ def require_admin(req: falcon.Request) -> None:
         raise falcon.HTTPForbidden(description="this is for administrators")
 
 
-def bad_request(exc: Exception) -> falcon.HTTPBadRequest:
+def bad_request(exc: Exception) -> falcon.HTTPError:
+    """400 for what the client can change; 507 when the server's disk is full (retry later)."""
+    if is_disk_full(exc):
+        return falcon.HTTPError(
+            falcon.HTTP_507,
+            title="The fax server is full",
+            description=f"{exc}. Nothing was stored; try again later.",
+        )
     return falcon.HTTPBadRequest(title="Not possible", description=str(exc))
 
 

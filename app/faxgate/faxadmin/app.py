@@ -23,6 +23,7 @@ from faxgate.faxadmin.resources import (
     work,
 )
 from faxgate.faxadmin.web import Renderer
+from faxgate.spool.atomic import is_disk_full
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
@@ -51,14 +52,34 @@ def _error_handlers(app: falcon.App[falcon.Request, falcon.Response], renderer: 
     def not_found(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
         http_error(req, resp, falcon.HTTPNotFound(description=str(ex)), params)
 
+    def disk_full(req: falcon.Request, resp: falcon.Response, ex: Exception) -> None:
+        # 507: the server's storage, not the request, is the problem; clients retry later.
+        log.error("%s %s: the disk is full: %s", req.method, req.path, ex)
+        http_error(
+            req,
+            resp,
+            falcon.HTTPError(
+                falcon.HTTP_507,
+                title="The fax server is full",
+                description=f"{ex}. Nothing was stored; try again later.",
+            ),
+            None,
+        )
+
     def faxgate_error(
         req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
     ) -> None:
+        if is_disk_full(ex):
+            disk_full(req, resp, ex)
+            return
         http_error(
             req, resp, falcon.HTTPBadRequest(title="Not possible", description=str(ex)), params
         )
 
     def unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+        if is_disk_full(ex):
+            disk_full(req, resp, ex)
+            return
         log.exception("%s %s failed", req.method, req.path)
         http_error(
             req,

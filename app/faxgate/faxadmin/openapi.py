@@ -226,7 +226,7 @@ def paths() -> dict[str, Any]:
                         }
                     },
                 },
-                "responses": answers("202", json_answer("Accepted", SUBMITTED), "400", "413", "415"),
+                "responses": answers("202", json_answer("Accepted", SUBMITTED), "400", "413", "415", "507"),
             },
         },
         "/jobs/{job_id}": {
@@ -496,7 +496,7 @@ def paths() -> dict[str, Any]:
                 "requestBody": json_request(
                     obj({"numbers": {"type": "array", "items": {"type": "string"}, "minItems": 1}}, ["numbers"])
                 ),
-                "responses": answers("202", json_answer("Accepted", SUBMITTED), "400", "404", "415"),
+                "responses": answers("202", json_answer("Accepted", SUBMITTED), "400", "404", "415", "507"),
             }
         },
     }  # fmt: skip

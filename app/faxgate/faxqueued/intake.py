@@ -30,7 +30,7 @@ from faxgate.faxqueued.scheduling import QueuePolicy, clamp_priority, new_job_ti
 from faxgate.numbers import NumberError, dial_number
 from faxgate.settings import Settings
 from faxgate.spool import intake as spool_intake
-from faxgate.spool.atomic import DiskFullError, atomic_writer
+from faxgate.spool.atomic import atomic_writer, is_disk_full
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 from faxgate.spool.requests import (
@@ -73,6 +73,11 @@ def recover_claimed(ledger: Ledger) -> int:
             "UPDATE submissions SET state = 'new', updated_at = ? WHERE state = 'working'",
             (time.time(),),
         ).rowcount
+
+
+def has_claims(ledger: Ledger) -> bool:
+    """Whether any submission is claimed by a worker (a read: no write lock)."""
+    return ledger.query_one("SELECT 1 FROM submissions WHERE state = 'working' LIMIT 1") is not None
 
 
 def unclaim(ledger: Ledger, submission: Submission) -> None:
@@ -129,29 +134,33 @@ def process(spool: Spool, settings: Settings, submission: Submission) -> str:
         shutil.rmtree(work_dir, ignore_errors=True)
         work_dir.mkdir(parents=True)
         try:
-            try:
-                interpreter = load_interpreter(submission.kind)
-                ctx = InterpretContext(
-                    spool=spool,
-                    settings=settings,
-                    submission_id=submission.id,
-                    kind=submission.kind,
-                    raw_path=spool.incoming / submission.path,
-                    params=InterpretContext.decode_params(submission.params),
-                    owner=submission.owner,
-                    work_dir=work_dir,
-                )
-                result = interpreter(ctx)
-                return apply_interpretation(spool, settings, ledger, submission, result, work_dir)
-            except DiskFullError as exc:
-                # Temporary: give the submission back; it is tried again on a later pass.
-                log.error("submission %d waits: %s", submission.id, exc)
-                unclaim(ledger, submission)
-                return "new"
-            except Exception as exc:
+            interpreter = load_interpreter(submission.kind)
+            ctx = InterpretContext(
+                spool=spool,
+                settings=settings,
+                submission_id=submission.id,
+                kind=submission.kind,
+                raw_path=spool.incoming / submission.path,
+                params=InterpretContext.decode_params(submission.params),
+                owner=submission.owner,
+                work_dir=work_dir,
+            )
+            result = interpreter(ctx)
+            return apply_interpretation(spool, settings, ledger, submission, result, work_dir)
+        except Exception as exc:
+            if not is_disk_full(exc):
                 log.exception("submission %d (%s) is bad", submission.id, submission.kind)
                 mark_bad(spool, settings, ledger, submission, _plain(exc))
                 return "bad"
+            # Temporary: give the submission back; it is tried again on a later pass.
+            log.error("submission %d waits, the disk is full: %s", submission.id, exc)
+            try:
+                unclaim(ledger, submission)
+            except Exception:
+                # The ledger itself is full: the row stays 'working' until the intake loop
+                # gives it back, once no worker is busy.
+                log.exception("submission %d could not be given back yet", submission.id)
+            return "new"
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
 

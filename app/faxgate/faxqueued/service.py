@@ -164,6 +164,10 @@ class Service:
         next_orphan_sweep = 0.0
         while True:
             try:
+                if self.in_flight == 0 and intake.has_claims(self.ledger):
+                    # Only this loop claims, so with no worker busy a 'working' row is one a
+                    # worker could not give back (the ledger was full): it is tried again.
+                    intake.recover_claimed(self.ledger)
                 capacity = self.settings.get_int("sys.fax.configure.queue.workers") - self.in_flight
                 for submission in intake.claim(self.ledger, capacity):
                     self.in_flight += 1

@@ -38,6 +38,7 @@ from faxgate.ippfaxd.document import DocumentStream, DocumentTooLarge
 from faxgate.ippfaxd.jobs import JobStore, NewJob, WhichJobs
 from faxgate.ippfaxd.usernames import appliance_user
 from faxgate.spool import intake
+from faxgate.spool.atomic import is_disk_full
 from faxgate.spool.layout import Spool
 
 log = logging.getLogger("ippfaxd")
@@ -111,7 +112,10 @@ class PrinterService:
             response = self.dispatch(request, caller)
         except IppRequestError as exc:
             response = error_response(request, exc.status, exc.message, exc.unsupported)
-        except SpoolError as exc:
+        except Exception as exc:
+            # A full disk or ledger is temporary: server-error-busy makes the client retry.
+            if not (isinstance(exc, SpoolError) or is_disk_full(exc)):
+                raise
             log.error("cannot spool a print job from %s: %s", caller.address, exc)
             response = error_response(request, Status.SERVER_ERROR_BUSY, str(exc))
         return encode(response)

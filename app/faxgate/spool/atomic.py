@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,6 +23,22 @@ TEMP_PREFIX = ".tmp-"
 
 class DiskFullError(SpoolError):
     """The file system has no room (ENOSPC/EDQUOT): a temporary condition for the client."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is the disk or the ledger being full: a temporary
+    condition for the client to retry, not a bad request. It comes in several forms: our
+    DiskFullError, a raw ENOSPC/EDQUOT from a library, SQLite's "database or disk is full"."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DiskFullError):
+            return True
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(seen, sqlite3.OperationalError) and "full" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def fsync_directory(directory: Path) -> None:
