@@ -151,11 +151,6 @@ def auth_failures_until_refused(port: int, attempts: int) -> tuple[int, int]:
     return failed, refused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: smtpfaxd has no AUTH failure rate limit (aiosmtpd enforces no command call "
-    "limit unless given one); each guess costs one Argon2 check and no more",
-)
 def test_auth_guessing_from_one_client_is_slowed_or_refused(
     module_appliance: Appliance, smtp: Program
 ) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,12 +194,34 @@ def _client_address(session: Session) -> str:
     return str(peer or "")
 
 
-class UserAuthenticator:
-    """aiosmtpd authenticator: PLAIN/LOGIN against the appliance users (argon2 hashes)."""
+AUTH_FAILURES_ALLOWED = 5
+AUTH_FAILURE_WINDOW_S = 15 * 60
+REPLY_TOO_MANY_FAILURES = (
+    "454 4.7.0 Too many failed logins from your address; try again in a few minutes"
+)
 
-    def __init__(self, check: Any) -> None:
+
+class UserAuthenticator:
+    """aiosmtpd authenticator: PLAIN/LOGIN against the appliance users (argon2 hashes).
+
+    A client address with AUTH_FAILURES_ALLOWED failures in the last AUTH_FAILURE_WINDOW_S is
+    refused without a password check (454), so passwords cannot be guessed at Argon2's pace.
+    """
+
+    def __init__(self, check: Any, clock: Callable[[], float] = time.monotonic) -> None:
         # check(name, password) -> bool; injected so the rule is testable without a ledger.
         self._check = check
+        self._clock = clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()  # checks may run in worker threads
+
+    def _recent_failures(self, client: str, now: float) -> list[float]:
+        recent = [t for t in self._failures.get(client, []) if now - t < AUTH_FAILURE_WINDOW_S]
+        if recent:
+            self._failures[client] = recent
+        else:
+            self._failures.pop(client, None)
+        return recent
 
     def __call__(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
@@ -206,7 +230,15 @@ class UserAuthenticator:
             return AuthResult(success=False, handled=False)
         name = auth_data.login.decode("utf-8", "replace")
         password = auth_data.password.decode("utf-8", "replace")
+        client = _client_address(session)
+        with self._lock:
+            if len(self._recent_failures(client, self._clock())) >= AUTH_FAILURES_ALLOWED:
+                log.warning("AUTH from %s refused: too many failed logins", client)
+                return AuthResult(success=False, handled=False, message=REPLY_TOO_MANY_FAILURES)
         ok = bool(self._check(name, password))
+        if not ok:
+            with self._lock:
+                self._failures.setdefault(client, []).append(self._clock())
         log.info(
             "AUTH %s as %r from %s: %s",
             mechanism, name, _client_address(session), "ok" if ok else "refused",

@@ -81,3 +81,36 @@ def test_one_client_cannot_take_every_session() -> None:
         count.open(f"10.0.0.{n}")
     assert count.refusal("10.0.1.1", 20) == "20 sessions are open"
     assert SessionCount().refusal("a", 1) is None  # a cap of one still lets one in
+
+
+def test_auth_guessing_is_refused_after_five_failures_per_address() -> None:
+    # Found by the AUTH fault test: every guess cost one Argon2 check and nothing more.
+    from types import SimpleNamespace
+
+    from aiosmtpd.smtp import LoginPassword
+
+    from faxgate.smtpfaxd.handler import AUTH_FAILURE_WINDOW_S, UserAuthenticator
+
+    checked: list[str] = []
+    now = [1000.0]
+
+    def check(name: str, password: str) -> bool:
+        checked.append(password)
+        return password == "right"
+
+    auth = UserAuthenticator(check, clock=lambda: now[0])
+    guesser = SimpleNamespace(peer=("192.0.2.9", 40000))
+    other = SimpleNamespace(peer=("192.0.2.10", 40000))
+
+    def login(session: object, password: str) -> object:
+        return auth(None, session, None, "PLAIN", LoginPassword(b"alice", password.encode()))  # type: ignore[arg-type]
+
+    for n in range(5):
+        assert login(guesser, f"guess{n}").success is False  # type: ignore[attr-defined]
+    blocked = login(guesser, "right")
+    assert blocked.success is False  # type: ignore[attr-defined]
+    assert blocked.message.startswith("454 4.7.0")  # type: ignore[attr-defined]
+    assert "right" not in checked  # refused without spending a password check
+    assert login(other, "right").success is True  # type: ignore[attr-defined]
+    now[0] += AUTH_FAILURE_WINDOW_S + 1
+    assert login(guesser, "right").success is True  # type: ignore[attr-defined]
