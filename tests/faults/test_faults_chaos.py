@@ -291,10 +291,5 @@ def test_the_ledger_is_intact_and_incoming_is_empty(chaos: ChaosResult) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a reception cut short by SIGKILL of iaxmodemd leaves its partial "
-    "tmp/receiving-line<N>-<id>.tif behind; nothing removes it when iaxmodemd starts again",
-)
 def test_no_partial_reception_is_left_in_tmp(chaos: ChaosResult) -> None:
     assert chaos.tmp == []

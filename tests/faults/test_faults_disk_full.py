@@ -197,12 +197,6 @@ def test_conversion_waits_for_space_instead_of_failing_the_job(
     assert queue.alive()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: iaxmodemd leaves the partial tmp/receiving-line<N>-<id>.tif of a reception "
-    "that failed on a full disk ('Error writing TIFF header', result local_error) in tmp/ for "
-    "good; everything else recovers (the sender retries, the next fax is delivered)",
-)
 @pytest.mark.slow
 def test_a_fax_received_onto_a_full_disk_leaves_nothing_half_written(
     disk_appliance: tuple[Disk, Appliance],

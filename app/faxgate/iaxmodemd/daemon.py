@@ -33,6 +33,9 @@ from faxgate.spool.ledger import Ledger
 
 logger = logging.getLogger("iaxmodemd")
 
+END_CALL_ATTEMPTS = 3
+END_CALL_RETRY_S = 1.0
+
 Address = tuple[str, int]
 
 LOOPBACK_RESERVATION_SECONDS = 10.0
@@ -91,13 +94,15 @@ class Daemon:
             logger.warning(
                 "%s call(s) were cut short by a previous stop; marked interrupted", interrupted
             )
+        for kept in records.sweep_partial_receptions(self.spool):
+            logger.warning("a reception cut short by a previous stop is kept as %s", kept)
         for name in self.config.line_names:
             line = Line(name, self.config, self)
             try:
                 await line.open()
             except OSError as exc:
                 raise FaxgateError(
-                    f"line {name} cannot use UDP port {line.address[1]} on {line.address[0]}: "
+                    f"line {name} cannot use UDP port {line.bind_address[1]} on {line.bind_address[0]}: "
                     f"{exc.strerror or exc}"
                 ) from exc
             self.lines[name] = line
@@ -291,7 +296,7 @@ class Daemon:
             logger.error("line %s: the call's ledger row could not be written: %s", line.name, exc)
             call_id = None
         if call_id is not None:
-            await self.ledger.run(records.end_call, call_id, end)
+            await self._end_call_row(line, call_id, end)
         event: dict[str, object] = {
             "event": "result",
             "line": line.name,
@@ -310,6 +315,21 @@ class Daemon:
         if call.session_log is not None and call.session_handler is not None:
             assert isinstance(call.session_handler, SessionLog)
             close_session_log(call.session_log, call.session_handler)
+
+    async def _end_call_row(self, line: Line, call_id: int, end: records.CallEnd) -> None:
+        """Complete the call's row, retrying a busy or full ledger for a while. Never raises:
+        whatever happens here, a received fax must still be stored and the session log closed
+        (a row left 'active' is settled by faxqueued as an interrupted call)."""
+        for attempt in range(END_CALL_ATTEMPTS):
+            try:
+                await self.ledger.run(records.end_call, call_id, end)
+                return
+            except Exception as exc:
+                logger.error(
+                    "line %s: the end of call %d could not be recorded (try %d): %s",
+                    line.name, call_id, attempt + 1, exc,
+                )  # fmt: skip
+                await asyncio.sleep(END_CALL_RETRY_S * (attempt + 1))
 
     async def _store_received(
         self, line: Line, call: LineCall, end: records.CallEnd, report: CallReport | None
@@ -346,7 +366,12 @@ class Daemon:
                 }
             )
         except Exception as exc:
-            logger.error("line %s: the received fax could not be stored: %s", line.name, exc)
+            kept = records.keep_in_bad(self.spool, partial)
+            logger.error(
+                "line %s: the received fax could not be stored (%s); kept as %s",
+                line.name, exc, kept,
+            )  # fmt: skip
         finally:
+            # Only a reception with no page ends up here still in tmp/: nothing to keep.
             with contextlib.suppress(OSError):
                 partial.unlink()

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from faxgate.faxengine import CallReport
-from faxgate.spool.atomic import atomic_writer, fsync_directory
+from faxgate.spool.atomic import fsync_directory
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
@@ -162,11 +161,30 @@ class ReceivedFax:
     duration: float
 
 
+def keep_in_bad(spool: Spool, partial: Path) -> Path | None:
+    """Move a reception that could not be stored (or was cut off) to bad/ for the admin."""
+    target = spool.bad / partial.name
+    try:
+        os.replace(partial, target)
+    except FileNotFoundError:
+        return None
+    return target
+
+
+def sweep_partial_receptions(spool: Spool) -> list[Path]:
+    """At start: receptions a killed iaxmodemd left in tmp/ go to bad/ (never deleted)."""
+    kept = [keep_in_bad(spool, path) for path in sorted(spool.tmp.glob("receiving-*.tif"))]
+    return [path for path in kept if path is not None]
+
+
 def store_received(ledger: Ledger, spool: Spool, partial: Path, fax: ReceivedFax) -> Path:
     """Move the fax engine's TIFF into recvq/ atomically and insert its row; the final path."""
     target = spool.recvq / fax_file_name(next_fax_number(spool))
-    with partial.open("rb") as source, atomic_writer(target, tmp_dir=spool.tmp) as out:
-        shutil.copyfileobj(source, out)
+    # A rename within the spool's file system, not a copy: it needs no free space, so a fax
+    # received onto a nearly full disk is still stored.
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
+    os.replace(partial, target)
     fsync_directory(spool.recvq)
     with ledger.transaction() as conn:
         conn.execute(

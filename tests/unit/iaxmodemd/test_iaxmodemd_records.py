@@ -11,10 +11,12 @@ from faxgate.iaxmodemd.records import (
     ReceivedFax,
     end_call,
     fax_file_name,
+    keep_in_bad,
     mark_interrupted,
     next_fax_number,
     start_call,
     store_received,
+    sweep_partial_receptions,
 )
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
@@ -71,13 +73,14 @@ def test_fax_numbers_count_up_and_skip_existing_files(spool: Spool) -> None:
 def test_a_received_fax_lands_in_recvq_with_its_row(
     spool: Spool, ledger: Ledger, tmp_path: Path
 ) -> None:
-    partial = tmp_path / "partial.tif"
+    partial = spool.tmp / "receiving-line2-1.tif"  # where the fax engine writes it
     partial.write_bytes(b"II*\x00 fax data")
     fax = ReceivedFax("100", "0991234", "+49 30 1234", 3, "2", 14400, True, 71.5)
     target = store_received(ledger, spool, partial, fax)
     assert target.parent == spool.recvq
     assert target.name == "fax00000001.tif"
-    assert target.read_bytes() == partial.read_bytes()
+    assert target.read_bytes() == b"II*\x00 fax data"
+    assert not partial.exists()  # moved, not copied: a full disk cannot stop it
     row = ledger.query_one("SELECT * FROM received_faxes")
     assert row is not None
     assert (row["tiff_path"], row["dnid"], row["pages"], row["state"], row["ecm"]) == (
@@ -87,3 +90,23 @@ def test_a_received_fax_lands_in_recvq_with_its_row(
         "received",
         1,
     )
+
+
+def test_a_reception_that_cannot_be_stored_is_kept_in_bad(spool: Spool) -> None:
+    # Review finding: the partial was deleted when storing failed, after the sender was told
+    # every page had arrived.
+    partial = spool.tmp / "receiving-line1-7.tif"
+    partial.write_bytes(b"II*\x00 pages")
+    kept = keep_in_bad(spool, partial)
+    assert kept == spool.bad / "receiving-line1-7.tif"
+    assert kept.read_bytes() == b"II*\x00 pages"
+    assert keep_in_bad(spool, partial) is None  # already gone: nothing to do
+
+
+def test_receptions_cut_short_by_a_kill_go_to_bad_at_start(spool: Spool) -> None:
+    for name in ("receiving-line1-1.tif", "receiving-line3-2.tif"):
+        (spool.tmp / name).write_bytes(b"II*\x00")
+    (spool.tmp / "unrelated.tmp").write_bytes(b"x")
+    kept = sweep_partial_receptions(spool)
+    assert sorted(p.name for p in kept) == ["receiving-line1-1.tif", "receiving-line3-2.tif"]
+    assert sorted(p.name for p in spool.tmp.iterdir()) == ["unrelated.tmp"]
