@@ -10,11 +10,13 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -214,7 +216,10 @@ class RealIaxModem:
 
     @property
     def device(self) -> Path:
-        return self.directory / f"tty{self.name}"
+        # Not under `directory`: iaxmodem cannot make its pty link at a path much longer than
+        # 64 characters ("failed to create ... symbolic link"), and pytest's temp paths are
+        # longer. The port is unique per modem, so the short folder is too.
+        return Path(tempfile.gettempdir()) / f"iaxdev-{self.port}" / f"tty{self.name}"
 
     @property
     def log_path(self) -> Path:
@@ -223,6 +228,8 @@ class RealIaxModem:
     def start(self) -> RealIaxModem:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o755)  # it drops to uucp after opening the pty
+        self.device.parent.mkdir(exist_ok=True)
+        self.device.unlink(missing_ok=True)  # a link left by an earlier run of this port
         config = self.directory / f"cfg{self.name}"
         config.write_text(
             f"device {self.device}\nowner uucp:uucp\nmode 660\nport {self.port}\n"
@@ -255,6 +262,7 @@ class RealIaxModem:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        shutil.rmtree(self.device.parent, ignore_errors=True)
 
 
 def efax(device: Path, args: list[str], log: Path) -> subprocess.Popen[bytes]:

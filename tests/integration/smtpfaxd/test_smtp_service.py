@@ -257,12 +257,14 @@ def test_sessions_over_the_limit_are_told_to_try_later(
     spool: Spool, smtpfaxd_factory: MakeDaemon
 ) -> None:
     daemon = smtpfaxd_factory(spool, smtp_maxsessions="2")
-    first = smtplib.SMTP("127.0.0.1", daemon.port, timeout=20)
-    second = smtplib.SMTP("127.0.0.1", daemon.port, timeout=20)
+    # Three client addresses: one address alone may hold only a quarter of the sessions (at
+    # least one), so the global limit shows with several clients.
+    first = smtplib.SMTP("127.0.0.1", daemon.port, timeout=20, source_address=("127.0.0.2", 0))
+    second = smtplib.SMTP("127.0.0.1", daemon.port, timeout=20, source_address=("127.0.0.3", 0))
     second.starttls(context=unverified_tls())  # TLS re-runs connection_made: still one session
     second.ehlo("second.example.com")
     with pytest.raises(smtplib.SMTPConnectError) as refused:
-        smtplib.SMTP("127.0.0.1", daemon.port, timeout=20)
+        smtplib.SMTP("127.0.0.1", daemon.port, timeout=20, source_address=("127.0.0.4", 0))
     assert refused.value.smtp_code == 421
     first.quit()
     second.quit()
