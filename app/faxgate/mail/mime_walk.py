@@ -328,7 +328,8 @@ def _filename(part: Message) -> str:
 def _decode_words(text: str) -> str:
     try:
         return str(email.header.make_header(email.header.decode_header(text)))
-    except (UnicodeDecodeError, LookupError, email.errors.HeaderParseError):
+    except (ValueError, LookupError, email.errors.HeaderParseError):
+        # ValueError covers UnicodeDecodeError and a charset name with a NUL byte (fuzzer).
         return text
 
 

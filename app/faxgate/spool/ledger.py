@@ -39,12 +39,27 @@ def connect(path: Path) -> sqlite3.Connection:
         raise LedgerError(f"cannot open the ledger {path}: {exc}") from exc
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _set_wal(conn)
     # NORMAL in WAL mode is durable against process crashes; FULL adds durability against power
     # loss at each commit, which is what a "250 means on disk" promise needs.
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL (a no-op once the file is WAL). On a brand-new ledger several processes
+    starting at once race for the switch, and SQLite answers "database is locked" at once
+    instead of waiting on the busy timeout: retry within the same time bound."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise LedgerError(f"cannot open the ledger: {exc}") from exc
+            time.sleep(0.05)
 
 
 class Ledger:
