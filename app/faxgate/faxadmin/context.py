@@ -8,14 +8,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faxgate.settings import Settings, load_settings
+from faxgate.settings import Settings, load_settings, store
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 from faxgate.supervision.control import tell_programs
 
 TellPrograms = Callable[[Spool, set[str], set[str]], list[str]]
 
-# Settings are re-read at most this often; an apply also tells faxadmin to reload (SIGHUP).
+# Settings files and the environment are re-read at most this often. An apply made through any
+# worker is seen at once: every read compares the ledger's apply generation with the cached one
+# (gunicorn runs several worker processes, and the apply lands in only one of them).
 SETTINGS_CACHE_S = 5.0
 
 
@@ -46,6 +48,7 @@ class AdminState:
     _local: threading.local = field(default_factory=threading.local)
     _settings: Settings | None = None
     _settings_at: float = 0.0
+    _settings_generation: int = -1
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -66,13 +69,20 @@ class AdminState:
     def settings(self, fresh: bool = False) -> Settings:
         with self._lock:
             now = time.monotonic()
-            if fresh or self._settings is None or now - self._settings_at > SETTINGS_CACHE_S:
+            applied = store.generation(self.ledger())
+            if (
+                fresh
+                or self._settings is None
+                or applied != self._settings_generation
+                or now - self._settings_at > SETTINGS_CACHE_S
+            ):
                 self._settings = load_settings(
                     ledger=self.ledger(),
                     config_path=self.config.config_path,
                     environ=self.config.environ,
                 )
                 self._settings_at = now
+                self._settings_generation = applied
             return self._settings
 
     def forget_settings(self) -> None:

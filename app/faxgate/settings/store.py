@@ -76,6 +76,13 @@ def discard(ledger: Ledger, actor: str) -> int:
     return count
 
 
+def generation(ledger: Ledger) -> int:
+    """The number of the latest apply (0 before the first): a cheap test of whether a cached
+    Settings is stale, for processes that cache settings across requests."""
+    row = ledger.query_one("SELECT coalesce(max(id), 0) AS id FROM settings_snapshots")
+    return int(row["id"]) if row is not None else 0
+
+
 def pending(ledger: Ledger) -> list[PendingChange]:
     changes = []
     for row in ledger.query("SELECT * FROM settings_pending ORDER BY key"):
