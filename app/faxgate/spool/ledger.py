@@ -6,6 +6,12 @@ it at once: WAL lets readers run beside the one writer, the busy timeout makes w
 each other instead of failing, and `transaction()` takes the write lock up front
 (BEGIN IMMEDIATE) so a read-then-write never dead-locks into SQLITE_BUSY.
 
+Writers queue on an advisory lock file (`<ledger>.writelock`, flock) before BEGIN IMMEDIATE.
+SQLite's own busy handler polls with sleeps that grow to 100 ms, so under contention a writer
+that missed a few polls waited hundreds of milliseconds for a lock that was free long before
+(measured: a p99 of 250 ms for IPP Print-Job at a p50 of 14 ms). The kernel hands a flock to
+the next waiter the moment it is released.
+
 Schema changes are SQL files in `migrations/`, applied once each in name order and recorded in
 `schema_migrations`. Each area owns a number range (0001-0099 foundation, 0100 ippfaxd,
 0200 smtpfaxd, 0300 faxqueued, 0400 iaxmodemd, 0500 faxadmin) so parts can add tables without
@@ -15,7 +21,10 @@ editing each other's files.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -24,6 +33,56 @@ from pathlib import Path
 from faxgate.errors import LedgerError
 
 BUSY_TIMEOUT_MS = 30_000
+
+# The ledger paths whose write lock this thread holds: a second Ledger on the same file used
+# inside a transaction must not wait on the flock its own thread holds (it falls back to
+# SQLite's busy handler, which reports the dead-lock as "database is locked" after the timeout).
+_held = threading.local()
+
+
+def _held_paths() -> set[str]:
+    paths: set[str] | None = getattr(_held, "paths", None)
+    if paths is None:
+        paths = set()
+        _held.paths = paths
+    return paths
+
+
+class WriteLock:
+    """The advisory write lock of one ledger file, one open file description per Ledger (flock
+    locks conflict between descriptions, so the threads of one process queue too)."""
+
+    def __init__(self, ledger_path: Path) -> None:
+        self.key = str(ledger_path)
+        path = ledger_path.with_name(ledger_path.name + ".writelock")
+        try:
+            self.fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except PermissionError:
+            try:  # made by another user: flock works on a read-only descriptor too
+                self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                self.fd = None  # no queue: SQLite's busy handler alone still serialises writers
+        except OSError:
+            self.fd = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        held = _held_paths()
+        if self.fd is None or self.key in held:
+            yield
+            return
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        held.add(self.key)
+        try:
+            yield
+        finally:
+            held.discard(self.key)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -68,6 +127,7 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn = connect(path)
+        self.write_lock = WriteLock(path)
 
     @classmethod
     def open(cls, path: Path, migrate: bool = True) -> Ledger:
@@ -78,6 +138,7 @@ class Ledger:
 
     def close(self) -> None:
         self.conn.close()
+        self.write_lock.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -88,14 +149,15 @@ class Ledger:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction holding the write lock from its start; commits on clean exit."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+        with self.write_lock.held():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
 
     def query(
         self, sql: str, params: tuple[object, ...] | dict[str, object] = ()

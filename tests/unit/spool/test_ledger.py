@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+import pytest
 
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger, available_migrations, split_statements
@@ -85,3 +90,50 @@ def test_an_older_ledger_is_migrated_forward_keeping_its_data(spool: Spool) -> N
         assert applied == [name for name, _ in migrations[1:]]
         assert [r["extension"] for r in new.query("SELECT extension FROM fax_devices")] == ["100"]
         assert new.integrity_problems() == []
+
+
+def test_writers_queue_on_the_write_lock(spool: Spool) -> None:
+    """A second writer waits on the flock (not in SQLite's sleeping busy handler, whose sleeps
+    are 100 ms by then) and goes the moment the first commits."""
+    Ledger.open(spool.ledger_path).close()
+    first, second = Ledger(spool.ledger_path), Ledger(spool.ledger_path)
+    started = threading.Event()
+    finished: list[float] = []
+
+    def write() -> None:
+        started.set()
+        with second.transaction() as conn:
+            finished.append(time.monotonic())  # the write lock is ours (before any fsync)
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, action, detail) VALUES (0, 'b', 'n', '')"
+            )
+
+    with first.transaction() as conn:
+        conn.execute("INSERT INTO audit_log (at, actor, action, detail) VALUES (0, 'a', 'n', '')")
+        waiter = threading.Thread(target=write)
+        waiter.start()
+        started.wait(5)
+        time.sleep(0.3)
+        assert finished == []  # blocked while the first holds the lock
+        released = time.monotonic()
+    waiter.join(5)
+    assert finished
+    assert finished[0] - released < 0.05  # woken by the release, not by a poll
+    assert (spool.ledger_path.parent / (spool.ledger_path.name + ".writelock")).exists()
+    first.close()
+    second.close()
+
+
+def test_a_nested_ledger_in_the_same_thread_does_not_wait_on_its_own_lock(spool: Spool) -> None:
+    Ledger.open(spool.ledger_path).close()
+    outer, inner = Ledger(spool.ledger_path), Ledger(spool.ledger_path)
+    inner.conn.execute("PRAGMA busy_timeout = 200")
+    # SQLite reports the dead-lock after its busy timeout instead of hanging forever
+    with (
+        outer.transaction(),
+        pytest.raises(sqlite3.OperationalError, match="locked"),
+        inner.transaction(),
+    ):
+        pass
+    outer.close()
+    inner.close()
