@@ -48,6 +48,15 @@ log = logging.getLogger("faxqueued")
 TICK_S = 1.0
 MAIL_TICK_S = 1.0
 DIAL_REFUSED_RETRY_S = 3.0
+DIAL_REFUSED_MAX_S = 300.0
+
+
+def dial_refused_delay(refusals: int) -> float:
+    """Seconds before a refused dial order is tried again. The first refusals are races (the
+    line just went busy) and retry at once; a refusal that keeps coming back (a document gone
+    from docq, a line that lost its registration) must not fill the log every 3 s until the
+    kill time, so the wait doubles up to five minutes."""
+    return min(DIAL_REFUSED_RETRY_S * float(2 ** max(0, refusals - 1)), DIAL_REFUSED_MAX_S)
 
 
 class Service:
@@ -78,6 +87,7 @@ class Service:
         self.intake_wake = asyncio.Event()
         self.stopping = asyncio.Event()
         self.line_index = 0
+        self.refusals: dict[int, int] = {}  # job id -> dial orders refused in a row
         self.tracker = results.LostTracker()
         self.last_lines: list[LineStatus] | None = None
         self._socket: socket.socket | None = None
@@ -248,14 +258,22 @@ class Service:
                 self.settings.get_str("sys.fax.configure.station.header"),
             )
             log.info("job %d: dialling %s on line %s", job_id, number, line)
+            self.refusals.pop(job_id, None)
         except OrderUnconfirmed as exc:
             # The call may be running: the job stays active and the reconciliation settles it
             # from the calls table (or as interrupted once no line lists it). Undoing it here
             # could dial the same fax twice.
             log.warning("job %d: dial order on line %s unconfirmed: %s", job_id, line, exc)
         except (DialRefused, ModemUnavailable) as exc:
-            log.warning("job %d: dial order on line %s not taken: %s", job_id, line, exc)
-            undo_dispatch(self.ledger, job_id, now, now + DIAL_REFUSED_RETRY_S, str(exc))
+            if len(self.refusals) > 10_000:  # jobs cancelled while refused leave entries
+                self.refusals.clear()
+            refusals = self.refusals[job_id] = self.refusals.get(job_id, 0) + 1
+            delay = dial_refused_delay(refusals)
+            log.warning(
+                "job %d: dial order on line %s not taken (%d in a row, next try in %.0f s): %s",
+                job_id, line, refusals, delay, exc,
+            )  # fmt: skip
+            undo_dispatch(self.ledger, job_id, now, now + delay, str(exc))
 
     async def _mail_loop(self) -> None:
         loop = asyncio.get_running_loop()

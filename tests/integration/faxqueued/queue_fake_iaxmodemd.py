@@ -30,12 +30,18 @@ class FakeIaxmodemd:
         lines: int = 4,
         call_seconds: float = 0.3,
         script: dict[str, list[str]] | None = None,
+        refuse: dict[str, int] | None = None,
     ) -> None:
         self.spool = spool
         self.lines: dict[str, int | None] = {str(i): None for i in range(1, lines + 1)}
         self.call_seconds = call_seconds
         self.script = script or {}
         self.dials: list[dict[str, Any]] = []
+        # number -> how many dial orders to refuse first, as iaxmodemd does for a missing
+        # document or an unregistered line; each refusal is kept with its time
+        self.refuse = dict(refuse or {})
+        self.refused: list[float] = []
+        self.dialled: list[float] = []  # time.monotonic() of each order taken
         self.lock = threading.Lock()
         self.server: socketserver.ThreadingUnixStreamServer | None = None
         self.stopped = threading.Event()
@@ -86,10 +92,15 @@ class FakeIaxmodemd:
         if op == "dial":
             with self.lock:
                 line = str(request["line"])
+                if self.refuse.get(str(request["number"]), 0) > 0:
+                    self.refuse[str(request["number"])] -= 1
+                    self.refused.append(time.monotonic())
+                    return {"ok": False, "error": "no free line is registered with the IAX2 server"}
                 if self.lines.get(line, 0) is not None:
                     return {"ok": False, "error": f"line {line} is busy"}
                 self.lines[line] = int(request["job"])
                 self.dials.append(request)
+                self.dialled.append(time.monotonic())
             threading.Thread(target=self._call, args=(request,), daemon=True).start()
             return {"ok": True}
         if op == "abort":

@@ -62,7 +62,10 @@ def setup(tmp_path: Path) -> Iterator[Callable[..., tuple[Spool, Daemon, FakeIax
     made: list[tuple[Daemon, FakeIaxmodemd]] = []
 
     def make(
-        script: dict[str, list[str]] | None = None, call_seconds: float = 0.3, **settings: str
+        script: dict[str, list[str]] | None = None,
+        call_seconds: float = 0.3,
+        refuse: dict[str, int] | None = None,
+        **settings: str,
     ) -> tuple[Spool, Daemon, FakeIaxmodemd]:
         spool = Spool(tmp_path / "spool")
         initialise(spool)
@@ -70,7 +73,7 @@ def setup(tmp_path: Path) -> Iterator[Callable[..., tuple[Spool, Daemon, FakeIax
         env["FAXGATE_SPOOL"] = str(spool.root)
         for name, value in settings.items():
             env["FAXGATE_SYS_FAX_CONFIGURE_" + name.upper()] = value
-        fake = FakeIaxmodemd(spool, call_seconds=call_seconds, script=script)
+        fake = FakeIaxmodemd(spool, call_seconds=call_seconds, script=script, refuse=refuse)
         fake.start()
         daemon = Daemon(spool, env, tmp_path / "faxqueued.log")
         daemon.start()
@@ -187,6 +190,25 @@ def test_busy_destination_is_retried_on_schedule_then_failed(
     failed = next(m for m in to(maildir(spool), "alice@example.com") if "failed" in m["Subject"])
     assert "the number was busy" in failed.get_content()
     assert "gave up after 3 dials" in failed.get_content()
+
+
+def test_a_refused_dial_order_is_retried_with_growing_waits_and_counts_nothing(
+    setup: Callable[..., tuple[Spool, Daemon, FakeIaxmodemd]],
+) -> None:
+    spool, daemon, fake = setup(refuse={"556": 2})
+    with Ledger.open(spool.ledger_path) as ledger:
+        sid = api.submit_upload(spool, ledger, [("a.txt", TEXT)], ["556"])
+        wait_for(
+            lambda: [j.state for j in api.jobs_of_submission(ledger, sid)] == ["done"],
+            what="job done after the refusals",
+        )
+        [job] = api.jobs_of_submission(ledger, sid)
+    assert len(fake.refused) == 2
+    assert len(fake.dials) == 1
+    assert (job.dials, job.tries) == (1, 1)  # a refused order is no call
+    assert fake.refused[1] - fake.refused[0] >= 2.5  # 3 s, then
+    assert fake.dialled[0] - fake.refused[1] >= 5.5  # 6 s: the wait doubles
+    assert "2 in a row, next try in 6 s" in daemon.log.read_text()
 
 
 def test_inline_notification_when_faxnotify_says_so(
