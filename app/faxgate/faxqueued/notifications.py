@@ -138,8 +138,17 @@ def send_owed(spool: Spool, settings: Settings, ledger: Ledger, limit: int = 50)
     )
     sender = settings.get_str("sys.fax.configure.mail.sender")
     inline = inline_wanted(spool, settings)
+    requeued = settings.get_bool("sys.fax.configure.notify.requeued")
     sent = 0
     for row in rows:
+        if row["kind"] == "requeued" and not requeued:
+            # settled without a mail: the final result will still be mailed
+            with ledger.transaction() as conn:
+                conn.execute(
+                    "UPDATE queue_notifications SET sent_at = ? WHERE id = ?",
+                    (time.time(), row["id"]),
+                )
+            continue
         try:
             message = compose(spool, ledger, row, sender, inline)
         except Exception:

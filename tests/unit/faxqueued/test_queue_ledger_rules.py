@@ -435,3 +435,26 @@ def test_retention_removes_an_old_print_submission_with_its_ipp_job(
     assert summary.submissions == 1
     assert ledger.query("SELECT * FROM ipp_jobs") == []
     assert retention.last_run(ledger) == T0 + 40 * 86400
+
+
+def test_requeued_notifications_are_settled_unmailed_when_switched_off(
+    spool: Spool, ledger: Ledger
+) -> None:
+    from faxgate.faxqueued import notifications
+    from faxgate.faxqueued.jobstore import add_notification
+    from faxgate.mail import outbox
+    from faxgate.settings import load_settings
+
+    job = make_job(ledger, "done")
+    with ledger.transaction() as conn:
+        add_notification(conn, "requeued", "a@x", {"reason": "the number was busy"}, job_id=job)
+        add_notification(conn, "done", "a@x", {"reason": "the fax was sent"}, job_id=job)
+    quiet = load_settings(
+        ledger=ledger, environ={"FAXGATE_SYS_FAX_CONFIGURE_NOTIFY_REQUEUED": "false"}
+    )
+    assert notifications.send_owed(spool, quiet, ledger) == 1
+    [message] = outbox.pending_messages(spool)
+    assert b"Fax to 100 sent" in outbox.read_message(message)[1]
+    owed = ledger.query_one("SELECT count(*) FROM queue_notifications WHERE sent_at IS NULL")
+    assert owed is not None
+    assert owed[0] == 0  # the requeued one is settled too, not owed forever
