@@ -74,9 +74,9 @@ class Advertiser:
         if shutil.which(PUBLISHER) is None:
             log.info("DNS-SD advertising is off: %s is not installed (avahi-utils)", PUBLISHER)
             return False
-        self.process = subprocess.Popen(
-            publish_command(self.ad), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        # stderr stays ippfaxd's: avahi's own words ("Established under name ...", or
+        # "Daemon not running" when avahi-daemon is absent) are the only sign of how it went.
+        self.process = subprocess.Popen(publish_command(self.ad), stdout=subprocess.DEVNULL)
         log.info("advertising %r as %s on port %d", self.ad.name, SERVICE_TYPE, self.ad.port)
         return True
 

@@ -39,16 +39,21 @@ class Printer:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    host: str = "127.0.0.1"
 
     @property
     def uri(self) -> str:
-        return f"ipp://127.0.0.1:{self.port}/printers/sendfax"
+        return f"ipp://{self.host}:{self.port}/printers/sendfax"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
-def start_printer(root: Path, extra_env: dict[str, str] | None = None) -> Printer:
+def start_printer(
+    root: Path, extra_env: dict[str, str] | None = None, *, netns: str | None = None
+) -> Printer:
+    """ippfaxd on a free port; in network namespace `netns` (`ip netns exec`) when given, where
+    it listens on the address FAXGATE_SYS_FAX_CONFIGURE_IPP_BIND names."""
     spool = Spool(root / "spool")
     spool.ensure()
     port = free_port()
@@ -61,10 +66,13 @@ def start_printer(root: Path, extra_env: dict[str, str] | None = None) -> Printe
         "FAXGATE_SYS_FAX_CONFIGURE_IPP_DNSSD": "false",
         **(extra_env or {}),
     }
+    host = env["FAXGATE_SYS_FAX_CONFIGURE_IPP_BIND"]
+    # `ip netns exec` execs the program: the PID stays gunicorn's master, as without it.
+    prefix = ["ip", "netns", "exec", netns] if netns else []
     log_path = root / "ippfaxd.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "faxgate", "ippfaxd"],
+            [*prefix, sys.executable, "-m", "faxgate", "ippfaxd"],
             env=env,
             cwd=root,
             stdout=log,
@@ -75,15 +83,21 @@ def start_printer(root: Path, extra_env: dict[str, str] | None = None) -> Printe
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"ippfaxd exited: {log_path.read_text()}")
+        if netns:
+            # Not reachable from this namespace: gunicorn says when its socket listens.
+            if "Listening at:" in log_path.read_text(errors="replace"):
+                break
+            time.sleep(0.1)
+            continue
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 break
         except OSError:
             time.sleep(0.1)
     else:
         stop_printer(process)
         raise RuntimeError(f"ippfaxd did not listen: {log_path.read_text()}")
-    return Printer(spool, port, process, log_path)
+    return Printer(spool, port, process, log_path, host)
 
 
 def stop_printer(process: subprocess.Popen[bytes]) -> None:

@@ -54,8 +54,9 @@ exec sleep 600
 
 
 def test_dnssd_publisher_runs_while_the_printer_runs(tmp_path: Path) -> None:
-    # The real avahi-publish-service needs avahi-daemon and multicast, which must not leave
-    # loopback in tests: a stand-in on PATH shows the wiring and the arguments.
+    # A stand-in on PATH shows the wiring and the arguments quickly and without root; the real
+    # avahi-publish-service and avahi-daemon run in test_ippfaxd_dnssd.py, inside private
+    # network namespaces so that multicast never reaches a real network.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     out = tmp_path / "published"
