@@ -1,0 +1,1 @@
+"""What the appliance's two web services (ippfaxd, faxadmin) share about serving HTTP."""
