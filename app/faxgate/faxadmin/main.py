@@ -10,6 +10,7 @@ from faxgate.settings import Settings, load_settings
 from faxgate.spool.layout import Spool
 
 APP = "faxgate.faxadmin.app:get_app()"
+WORKER = "faxgate.web.gunicorn_worker.HeadDeadlineWorker"
 
 
 def bind_address(host: str, port: int) -> str:
@@ -29,7 +30,8 @@ def gunicorn_argv(
         sys.executable, "-m", "gunicorn",
         "--bind", address,
         "--workers", str(workers),
-        "--worker-class", "gthread",
+        # gthread reading request heads with a deadline: slow clients hold no thread
+        "--worker-class", WORKER,
         "--threads", str(threads),
         "--timeout", "120",
         "--graceful-timeout", "5",

@@ -11,6 +11,7 @@ from faxgate.spool.layout import Spool
 
 APP = "faxgate.ippfaxd.app:get_app()"
 HOOKS = "python:faxgate.ippfaxd.gunicorn_hooks"
+WORKER = "faxgate.web.gunicorn_worker.HeadDeadlineWorker"
 
 
 def bind_address(host: str, port: int) -> str:
@@ -28,8 +29,9 @@ def gunicorn_argv(settings: Settings, workers: int) -> list[str]:
         "--bind", address,
         "--workers", str(workers),
         # gthread, not sync: ipptool and CUPS keep connections open, and gunicorn 27's sync
-        # worker then sits in recv() on one idle client until the timeout.
-        "--worker-class", "gthread",
+        # worker then sits in recv() on one idle client until the timeout. Our gthread
+        # subclass reads request heads with a deadline, so slow clients hold no thread.
+        "--worker-class", WORKER,
         "--threads", "8",
         "--keep-alive", "5",
         "--timeout", "300",  # a large job over a slow link is one long request
