@@ -27,8 +27,11 @@ from faxgate.spool.ledger import Ledger
 log = logging.getLogger("faxqueued")
 
 LAST_RUN_KEY = "retention.last_run"
-# Logs appended to forever; the cleanup leaves them (rotate them with the appliance's tools).
+# Logs appended to for ever (one open-append-close per line, so renaming them is safe): the
+# cleanup never deletes them but rotates them once they pass ROTATE_AT_BYTES, to
+# `<name>.<date-time>`; rotated files then age out like any other log.
 KEPT_LOGS = frozenset({LOG_NAME, "sendfax.log"})
+ROTATE_AT_BYTES = 1024 * 1024
 # A document this young may be waiting for the jobs of its submission: never removed.
 DOCUMENT_MIN_AGE_S = 3600.0
 
@@ -146,6 +149,7 @@ def cleanup(spool: Spool, ledger: Ledger, days: int, now: float | None = None) -
                 path = Path(stored)
                 _unlink_with_derived(path if path.is_absolute() else spool.root / path, summary)
                 _unlink_with_derived(spool.recvq / path.name, summary)
+    rotate_logs(spool, moment)
     for entry in spool.log.iterdir() if spool.log.is_dir() else []:
         if entry.is_file() and entry.name not in KEPT_LOGS and entry.stat().st_mtime < cutoff:
             _unlink(entry, summary)
@@ -159,6 +163,25 @@ def cleanup(spool: Spool, ledger: Ledger, days: int, now: float | None = None) -
         )
     log.info("cleanup: %s", summary.in_words())
     return summary
+
+
+def rotate_logs(spool: Spool, now: float) -> list[Path]:
+    """Rename each kept log of ROTATE_AT_BYTES or more to `<name>.<YYYYmmdd-HHMMSS>`; the
+    next line written starts a new file."""
+    stamp = datetime.datetime.fromtimestamp(now).strftime("%Y%m%d-%H%M%S")
+    rotated = []
+    for name in sorted(KEPT_LOGS):
+        path = spool.log / name
+        try:
+            if path.stat().st_size < ROTATE_AT_BYTES:
+                continue
+        except FileNotFoundError:
+            continue
+        target = path.with_name(f"{name}.{stamp}")
+        path.rename(target)
+        log.info("cleanup: rotated %s to %s", name, target.name)
+        rotated.append(target)
+    return rotated
 
 
 def last_run(ledger: Ledger) -> float | None:

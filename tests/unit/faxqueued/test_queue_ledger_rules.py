@@ -458,3 +458,30 @@ def test_requeued_notifications_are_settled_unmailed_when_switched_off(
     owed = ledger.query_one("SELECT count(*) FROM queue_notifications WHERE sent_at IS NULL")
     assert owed is not None
     assert owed[0] == 0  # the requeued one is settled too, not owed forever
+
+
+def test_a_grown_xferfaxlog_is_rotated_and_the_rotated_file_ages_out(
+    spool: Spool, ledger: Ledger
+) -> None:
+    import os
+
+    from faxgate.faxqueued import xferfaxlog
+
+    now = time.time()  # the rotated file keeps its last write time: now
+    big = spool.log / "xferfaxlog"
+    big.write_bytes(b"x" * retention.ROTATE_AT_BYTES)
+    (spool.log / "sendfax.log").write_text("small\n")
+    old_rotated = spool.log / "xferfaxlog.20200101-033000"
+    old_rotated.write_text("old")
+    os.utime(old_rotated, (now - 40 * 86400, now - 40 * 86400))
+
+    summary = retention.cleanup(spool, ledger, days=30, now=now)
+
+    assert not big.exists()
+    [rotated] = [p for p in spool.log.glob("xferfaxlog.*") if p != old_rotated]
+    assert rotated.stat().st_size == retention.ROTATE_AT_BYTES  # renamed whole, nothing lost
+    assert (spool.log / "sendfax.log").read_text() == "small\n"  # under the size: left alone
+    assert not old_rotated.exists()
+    assert summary.logs == 1
+    xferfaxlog.append(spool.log, xferfaxlog.Transfer(direction="SEND", at=now, commid=1, modem="1"))
+    assert big.read_text().count("\n") == 1  # the next transfer starts a new file
