@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
 
 from faxgate.mail.addresses import FaxRecipient, RecipientError, fax_recipient
 from faxgate.settings import Settings
@@ -170,6 +170,19 @@ class FaxMailHandler:
             submission, len(raw), envelope.mail_from, client, numbers,
         )  # fmt: skip
         return f"250 2.0.0 Ok: queued as fax submission {submission}"
+
+    async def handle_exception(self, error: Exception) -> str:
+        """aiosmtpd's fallback for an exception in a session (it closes the connection after
+        a TLS failure and sends the returned reply otherwise)."""
+        if isinstance(error, TLSSetupException):
+            # A client that gives up or speaks something else after STARTTLS: routine on an
+            # open port, one line (aiosmtpd would log a traceback for each).
+            cause = error.__cause__
+            log.warning("TLS handshake failed: %s", (cause and repr(cause)) or "no reason given")
+            return "421 4.7.0 TLS handshake failed"
+        log.exception("SMTP session error")
+        # temporary: the sending server keeps the mail and tries again, nothing is lost
+        return "451 4.3.0 Local error; try again later"
 
     def _received_header(self, session: Session, client: str, user: str | None) -> bytes:
         protocol = "ESMTP" + ("S" if session.ssl is not None else "") + ("A" if user else "")

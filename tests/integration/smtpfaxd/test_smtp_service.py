@@ -150,6 +150,33 @@ def test_starttls_and_auth_as_an_appliance_user_from_a_foreign_network(
     assert params["auth_user"] == "alice"
 
 
+def test_a_failed_tls_handshake_is_one_log_line_and_the_gateway_goes_on(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    daemon = smtpfaxd_factory(spool)
+    for after_starttls in (b"QUIT\r\n", b"\x16\x03\x01\x00\x05hello", b""):
+        with socket.create_connection(("127.0.0.1", daemon.port), timeout=10) as raw:
+            reader = raw.makefile("rb")
+            reader.readline()
+            raw.sendall(b"EHLO client.example.com\r\n")
+            while reader.readline()[3:4] != b" ":
+                pass
+            raw.sendall(b"STARTTLS\r\n")
+            assert reader.readline().startswith(b"220")
+            raw.sendall(after_starttls)  # plain text, a broken hello, or hanging up
+            raw.shutdown(socket.SHUT_WR)
+            assert reader.read() == b""  # the gateway closes the connection
+    with smtplib.SMTP("127.0.0.1", daemon.port, timeout=20) as client:
+        client.starttls(context=unverified_tls())
+        client.send_message(a_mail("after@0991234.fax"))
+    assert len(daemon.submissions()) == 1
+    deadline = time.monotonic() + 10
+    while daemon.log().count("TLS handshake failed") < 3:
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.1)
+    assert "Traceback" not in daemon.log()
+
+
 def test_sender_address_of_an_appliance_user_makes_the_job_theirs(
     spool: Spool, smtpfaxd_factory: MakeDaemon
 ) -> None:
