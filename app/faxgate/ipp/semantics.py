@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from faxgate.ipp.codec import Attribute, Message
+from faxgate.ipp.codec import Attribute, IntRange, Message
 from faxgate.ipp.constants import GroupTag, JobState, Status, ValueTag
 
 SUPPORTED_VERSIONS = frozenset({(1, 0), (1, 1), (2, 0), (2, 1), (2, 2)})
@@ -69,6 +69,51 @@ def check_request(message: Message) -> None:
     language = operation[1]
     if language.tag != ValueTag.NATURAL_LANGUAGE or len(language.values) != 1:
         raise IppRequestError(Status.CLIENT_ERROR_BAD_REQUEST, "bad attributes-natural-language")
+    for group in message.groups_of(GroupTag.JOB):
+        page_ranges = group.get("page-ranges")
+        if page_ranges is not None:
+            check_page_ranges(page_ranges)
+
+
+def check_page_ranges(attribute: Attribute) -> list[IntRange]:
+    """The ranges of a `page-ranges` job attribute, or IppRequestError (RFC 8011 §5.2.7).
+
+    The syntax is 1setOf rangeOfInteger(1:MAX), in ascending order and not overlapping ("so
+    that a non-spooling Printer can process the job in a single pass"); other orders are
+    refused with client-error-bad-request, as §5.2.7 says. A range that starts at 0 or below
+    is a value this printer does not support (client-error-attributes-or-values-not-supported).
+    Ranges past the document's last page are fine here: they select what exists.
+    """
+    ranges: list[IntRange] = []
+    for value in attribute.values:
+        if value.tag != ValueTag.RANGE_OF_INTEGER or not isinstance(value.data, IntRange):
+            raise IppRequestError(
+                Status.CLIENT_ERROR_BAD_REQUEST, "page-ranges must be rangeOfInteger values",
+                [attribute],
+            )  # fmt: skip
+        ranges.append(value.data)
+    for index, pages in enumerate(ranges):
+        if pages.lower < 1:
+            raise IppRequestError(
+                Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
+                f"page-ranges {pages.lower}-{pages.upper}: pages are counted from 1",
+                [attribute],
+            )
+        if pages.lower > pages.upper:
+            raise IppRequestError(
+                Status.CLIENT_ERROR_BAD_REQUEST,
+                f"page-ranges {pages.lower}-{pages.upper}: the first page is after the last",
+                [attribute],
+            )
+        if index and pages.lower <= ranges[index - 1].upper:
+            before = ranges[index - 1]
+            raise IppRequestError(
+                Status.CLIENT_ERROR_BAD_REQUEST,
+                f"page-ranges {before.lower}-{before.upper},{pages.lower}-{pages.upper}: ranges "
+                "must be in ascending order and must not overlap",
+                [attribute],
+            )
+    return ranges
 
 
 def target_path(message: Message, name: str = "printer-uri") -> str | None:

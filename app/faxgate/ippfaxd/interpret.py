@@ -79,18 +79,61 @@ def document_of(ctx: InterpretContext, mime_type: str) -> Path:
     return unwrapped
 
 
-def page_range(params: dict[str, object]) -> tuple[int, int] | None:
-    """The first IPP page-ranges value ("2-5"), when the client asked for some pages only."""
+def page_ranges(params: dict[str, object]) -> list[tuple[int, int]]:
+    """Every IPP page-ranges value ("1-2", "5-5"), in page order; empty: the whole document.
+
+    ippfaxd refuses ranges that are out of order or overlap (RFC 8011 §5.2.7) before a job is
+    accepted; a stored job from elsewhere is still made sensible here: bad values are left out,
+    the rest sorted and overlapping or touching ranges joined, so no page is sent twice.
+    """
     attributes = params.get("job_attributes")
     if not isinstance(attributes, dict):
-        return None
-    ranges = attributes.get("page-ranges")
-    if not isinstance(ranges, list) or not ranges:
-        return None
-    lower, _, upper = str(ranges[0]).partition("-")
-    if lower.isdigit() and upper.isdigit() and 0 < int(lower) <= int(upper):
-        return int(lower), int(upper)
-    return None
+        return []
+    values = attributes.get("page-ranges")
+    if not isinstance(values, list):
+        return []
+    ranges: list[tuple[int, int]] = []
+    for value in values:
+        lower, _, upper = str(value).partition("-")
+        if lower.isdigit() and upper.isdigit() and 0 < int(lower) <= int(upper):
+            ranges.append((int(lower), int(upper)))
+    joined: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if joined and first <= joined[-1][1] + 1:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], last))
+        else:
+            joined.append((first, last))
+    return joined
+
+
+def selected_pages(ranges: list[tuple[int, int]], page_count: int) -> list[int]:
+    """The document's page numbers the ranges select, in order (past the last page: nothing)."""
+    if not ranges:
+        return list(range(1, page_count + 1))
+    return [page for lower, upper in ranges for page in range(lower, min(upper, page_count) + 1)]
+
+
+def runs(pages: list[int]) -> list[tuple[int, int]]:
+    """Consecutive page numbers as (first, last) runs: [1, 2, 5] -> [(1, 2), (5, 5)]."""
+    found: list[tuple[int, int]] = []
+    for page in pages:
+        if found and page == found[-1][1] + 1:
+            found[-1] = (found[-1][0], page)
+        else:
+            found.append((page, page))
+    return found
+
+
+def parts_for(document: DocumentPart, pages: list[int]) -> list[DocumentPart]:
+    """One part per run of consecutive pages, all from the same file, in order."""
+    return [
+        DocumentPart(document.path, document.mime_type, document.description, first, last)
+        for first, last in runs(pages)
+    ]
+
+
+def describe_pages(pages: list[int]) -> str:
+    return ",".join(f"{first}-{last}" for first, last in runs(pages))
 
 
 def interpret(ctx: InterpretContext) -> Interpretation:
@@ -101,10 +144,13 @@ def interpret(ctx: InterpretContext) -> Interpretation:
     title = str(ctx.params.get("job_name") or ctx.params.get("document_name") or "print job")
     notify = default_notify(settings, ctx.owner)
     document = DocumentPart(document_of(ctx, mime_type), mime_type, description=title)
-    selected = page_range(ctx.params)
-    if selected is not None:
-        document = DocumentPart(document.path, mime_type, title, selected[0], selected[1])
-    pending = PendingPrintJob(owner=ctx.owner, document=document, title=title, notify=notify)
+    ranges = page_ranges(ctx.params)
+    # A held job keeps one document part: with one range it carries that range; with several
+    # it keeps the whole document (PendingPrintJob cannot name pages 1-2 and 5).
+    held = document
+    if len(ranges) == 1:
+        held = DocumentPart(document.path, mime_type, title, ranges[0][0], ranges[0][1])
+    pending = PendingPrintJob(owner=ctx.owner, document=held, title=title, notify=notify)
 
     if mode == 1:
         log_decision(ctx, mode, "pending", "mode 1: waits for its user to give the number")
@@ -116,9 +162,12 @@ def interpret(ctx: InterpretContext) -> Interpretation:
         reading_problem = f"its text could not be read ({exc})"
     else:
         reading_problem = "" if texts else f"it holds no text that can be read ({mime_type})"
-    if selected is not None:
-        texts = texts[selected[0] - 1 : selected[1]]
-    found = find_sections(texts, matchers(settings))
+    # Only the selected pages are searched; `pages[i]` is the document page of searched page i+1.
+    pages = selected_pages(ranges, len(texts))
+    if texts and not pages:
+        asked = ",".join(f"{lower}-{upper}" for lower, upper in ranges)
+        reading_problem = f"the pages asked for ({asked}) are past its last page ({len(texts)})"
+    found = find_sections([texts[page - 1] for page in pages], matchers(settings))
 
     if found.fax_fields == 0:
         if mode == 3:
@@ -132,19 +181,14 @@ def interpret(ctx: InterpretContext) -> Interpretation:
         log_decision(ctx, mode, "rejected", reason)
         return Rejection(reason=reason, notify=notify, owner=ctx.owner)
 
-    offset = selected[0] - 1 if selected is not None else 0
+    section_pages = [
+        pages[section.first_page - 1 : section.last_page] for section in found.sections
+    ]
     requests = [
         FaxRequest(
             destinations=[Destination(number) for number in section.numbers],
-            parts=[
-                DocumentPart(
-                    document.path,
-                    mime_type,
-                    description=title,
-                    first_page=section.first_page + offset,
-                    last_page=section.last_page + offset,
-                )
-            ],
+            # A section that spans a gap between ranges (pages 2 and 5) is several parts.
+            parts=parts_for(document, chosen),
             priority=section.priority
             if section.priority is not None
             else settings.get_int(P + "priority"),
@@ -153,14 +197,13 @@ def interpret(ctx: InterpretContext) -> Interpretation:
             notify=section.notify or notify,
             owner=ctx.owner,
         )
-        for section in found.sections
+        for section, chosen in zip(found.sections, section_pages, strict=True)
     ]
-    for request, section in zip(requests, found.sections, strict=True):
+    for request, section, chosen in zip(requests, found.sections, section_pages, strict=True):
         log_decision(
             ctx, mode, "fax",
-            f"pages {section.first_page + offset}-{section.last_page + offset} to "
-            f"{','.join(section.numbers)} priority {request.priority} tag {request.tag!r} "
-            f"notify {request.notify}",
+            f"pages {describe_pages(chosen)} to {','.join(section.numbers)} priority "
+            f"{request.priority} tag {request.tag!r} notify {request.notify}",
         )  # fmt: skip
     return requests
 

@@ -11,7 +11,7 @@ from ippfaxd_helpers import interpret_submission, mode
 from faxgate.spool import intake
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
-from faxgate.spool.requests import FaxRequest, PendingPrintJob, Rejection
+from faxgate.spool.requests import FaxRequest, Interpretation, PendingPrintJob, Rejection
 
 SERIAL_LETTER = [
     ["@@+FAX:0991 111@@ @@+TAG:Invoice 1@@ @@+PRIO:100@@", "Dear customer one,"],
@@ -144,3 +144,45 @@ def test_ipp_page_ranges_limit_the_pages_searched_and_sent(spool: Spool, tmp_pat
     result = interpret_submission(spool, submission, mode(2))
     assert isinstance(result, list)
     assert [(r.parts[0].first_page, r.parts[0].last_page) for r in result] == [(3, 3), (4, 4)]
+
+
+def interpret_with_ranges(spool: Spool, data: bytes, ranges: list[str]) -> Interpretation:
+    params = {"mime_type": "application/pdf", "job_name": "x", "job_attributes":
+              {"page-ranges": ranges}}  # fmt: skip
+    with Ledger.open(spool.ledger_path) as ledger:
+        submission = intake.accept(spool, ledger, "print", data, params, "anna")
+    return interpret_submission(spool, submission, mode(2))
+
+
+def test_every_page_range_counts_not_only_the_first(spool: Spool, tmp_path: Path) -> None:
+    data = pdf_of(tmp_path, SERIAL_LETTER)
+    # Pages 1 and 4-5: letter one without its page two, letter three without its page three.
+    result = interpret_with_ranges(spool, data, ["1-1", "4-5"])
+    assert isinstance(result, list)
+    assert [[(p.first_page, p.last_page) for p in r.parts] for r in result] == [
+        [(1, 1)], [(4, 5)]
+    ]  # fmt: skip
+    assert [r.destinations[0].number for r in result] == ["0991111", "0049993333"]
+    assert " pages 1-1 to " in sendfax_log(spool)[-2]
+    assert " pages 4-5 to " in sendfax_log(spool)[-1]
+
+
+def test_a_letter_across_a_gap_between_ranges_is_sent_as_the_pages_asked_for(
+    spool: Spool, tmp_path: Path
+) -> None:
+    data = pdf_of(tmp_path, SERIAL_LETTER)
+    # 3 and 6-99 of six pages: page 6 follows page 3 in what was printed, so it belongs to
+    # letter two's fax; 7-99 do not exist and select nothing.
+    result = interpret_with_ranges(spool, data, ["3-3", "6-99"])
+    assert isinstance(result, list)
+    [request] = result
+    assert [(p.first_page, p.last_page) for p in request.parts] == [(3, 3), (6, 6)]
+    assert {p.path for p in request.parts} == {request.parts[0].path}
+
+
+def test_ranges_past_the_last_page_say_so_when_nothing_is_left(
+    spool: Spool, tmp_path: Path
+) -> None:
+    result = interpret_with_ranges(spool, pdf_of(tmp_path, SERIAL_LETTER), ["7-9"])
+    assert isinstance(result, Rejection)
+    assert "the pages asked for (7-9) are past its last page (6)" in result.reason
