@@ -26,14 +26,8 @@ def spool_file(spool: Spool, stored: str | None, *folders: Path) -> Path:
     bare name in one of `folders` (documents are stored as names in docq/)."""
     if not stored:
         raise NotFoundError("the fax has no file")
-    path = Path(stored)
-    candidates = (
-        [path]
-        if path.is_absolute()
-        else [spool.root / path, *(folder / path for folder in folders)]
-    )
     root = spool.root.resolve()
-    for candidate in candidates:
+    for candidate in spool.stored_candidates(stored, *folders):
         resolved = candidate.resolve()
         if root not in resolved.parents:
             raise NotFoundError("the fax file is outside the spool")

@@ -36,14 +36,8 @@ log = logging.getLogger("faxqueued")
 
 
 def resolve(spool: Spool, stored: str) -> Path:
-    """A path from the ledger: absolute, relative to the spool root, or a name in recvq/."""
-    path = Path(stored)
-    if path.is_absolute():
-        return path
-    for candidate in (spool.root / path, spool.recvq / path):
-        if candidate.exists():
-            return candidate
-    return spool.root / path
+    """A received fax's path from the ledger: absolute, relative to the spool, or in recvq/."""
+    return spool.resolve_stored(stored, spool.recvq)
 
 
 def png_to_gif(png: bytes) -> bytes:

@@ -146,9 +146,10 @@ def cleanup(spool: Spool, ledger: Ledger, days: int, now: float | None = None) -
     for fax in faxes:
         for stored in (fax["tiff_path"], fax["pdf_path"], fax["thumbnail_path"]):
             if stored:
-                path = Path(stored)
-                _unlink_with_derived(path if path.is_absolute() else spool.root / path, summary)
-                _unlink_with_derived(spool.recvq / path.name, summary)
+                for path in spool.stored_candidates(stored, spool.recvq):
+                    if path.resolve().is_relative_to(spool.root.resolve()):  # never outside
+                        _unlink_with_derived(path, summary)
+                _unlink_with_derived(spool.recvq / Path(stored).name, summary)
     rotate_logs(spool, moment)
     for entry in spool.log.iterdir() if spool.log.is_dir() else []:
         if entry.is_file() and entry.name not in KEPT_LOGS and entry.stat().st_mtime < cutoff:

@@ -146,6 +146,20 @@ class Spool:
         """Stream socket of iaxmodemd's control interface."""
         return self.root / "iaxmodemd.sock"
 
+    def stored_candidates(self, stored: str, *folders: Path) -> list[Path]:
+        """Where a path the ledger holds may be, in order: as it is when absolute, else relative
+        to the spool root, then as a bare name in each of `folders` (received faxes are stored
+        as names in recvq/, documents in docq/)."""
+        path = Path(stored)
+        if path.is_absolute():
+            return [path]
+        return [self.root / path, *(folder / path for folder in folders)]
+
+    def resolve_stored(self, stored: str, *folders: Path) -> Path:
+        """The first candidate that exists, else the spool-relative one."""
+        candidates = self.stored_candidates(stored, *folders)
+        return next((c for c in candidates if c.exists()), candidates[0])
+
     def ensure(self, owner: tuple[int, int] | None = None) -> None:
         """Create the missing directories with their modes (and owner, when running as root)."""
         self.root.mkdir(parents=True, exist_ok=True)
