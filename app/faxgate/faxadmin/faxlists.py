@@ -148,6 +148,35 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _add_common(
+    where: list[str],
+    args: list[object],
+    flt: FaxFilter,
+    states: tuple[str, ...],
+    state_column: str,
+    date_column: str,
+    search_columns: tuple[str, ...],
+) -> None:
+    """The filters both lists share: state, date range and the free-text search."""
+    if flt.state:
+        if flt.state not in states:
+            raise FilterError(f"state must be one of {', '.join(states)}")
+        where.append(f"{state_column} = ?")
+        args.append(flt.state)
+    start, end = parse_date(flt.date_from), parse_date(flt.date_to, end_of_day=True)
+    if start is not None:
+        where.append(f"{date_column} >= ?")
+        args.append(start)
+    if end is not None:
+        where.append(f"{date_column} < ?")
+        args.append(end)
+    if flt.search:
+        where.append(
+            "(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in search_columns) + ")"
+        )
+        args.extend([_like(flt.search)] * len(search_columns))
+
+
 def _sent_where(flt: FaxFilter, scope: Scope) -> tuple[list[str], list[object]]:
     where: list[str] = []
     args: list[object] = []
@@ -160,25 +189,8 @@ def _sent_where(flt: FaxFilter, scope: Scope) -> tuple[list[str], list[object]]:
     if flt.number:
         where.append("j.number LIKE ? ESCAPE '\\'")
         args.append(_like(flt.number))
-    if flt.state:
-        if flt.state not in SENT_STATES:
-            raise FilterError(f"state must be one of {', '.join(SENT_STATES)}")
-        where.append("j.state = ?")
-        args.append(flt.state)
-    start, end = parse_date(flt.date_from), parse_date(flt.date_to, end_of_day=True)
-    if start is not None:
-        where.append("j.created_at >= ?")
-        args.append(start)
-    if end is not None:
-        where.append("j.created_at < ?")
-        args.append(end)
-    if flt.search:
-        where.append(
-            "(j.number LIKE ? ESCAPE '\\' OR j.recipient_name LIKE ? ESCAPE '\\'"
-            " OR j.tag LIKE ? ESCAPE '\\' OR j.remote_ident LIKE ? ESCAPE '\\'"
-            " OR ifnull(j.last_error, '') LIKE ? ESCAPE '\\')"
-        )
-        args.extend([_like(flt.search)] * 5)
+    search = ("j.number", "j.recipient_name", "j.tag", "j.remote_ident", "ifnull(j.last_error, '')")
+    _add_common(where, args, flt, SENT_STATES, "j.state", "j.created_at", search)
     return where, args
 
 
@@ -198,24 +210,8 @@ def _received_where(flt: FaxFilter, scope: Scope) -> tuple[list[str], list[objec
     if flt.number:
         where.append("(r.caller_id LIKE ? ESCAPE '\\' OR r.dnid LIKE ? ESCAPE '\\')")
         args.extend([_like(flt.number)] * 2)
-    if flt.state:
-        if flt.state not in RECEIVED_STATES:
-            raise FilterError(f"state must be one of {', '.join(RECEIVED_STATES)}")
-        where.append("r.state = ?")
-        args.append(flt.state)
-    start, end = parse_date(flt.date_from), parse_date(flt.date_to, end_of_day=True)
-    if start is not None:
-        where.append("r.received_at >= ?")
-        args.append(start)
-    if end is not None:
-        where.append("r.received_at < ?")
-        args.append(end)
-    if flt.search:
-        where.append(
-            "(r.caller_id LIKE ? ESCAPE '\\' OR r.remote_ident LIKE ? ESCAPE '\\'"
-            " OR r.dnid LIKE ? ESCAPE '\\')"
-        )
-        args.extend([_like(flt.search)] * 3)
+    search = ("r.caller_id", "r.remote_ident", "r.dnid")
+    _add_common(where, args, flt, RECEIVED_STATES, "r.state", "r.received_at", search)
     return where, args
 
 
