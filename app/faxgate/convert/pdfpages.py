@@ -5,9 +5,10 @@ scales x and y independently, so 204x196 and 204x98 need no resampling), turned 
 it is a landscape page. Text and line art are rendered without anti-aliasing, so a page made
 only of them (no images, no shadings: the common printed letter) is already bilevel and goes
 straight from PDFium's buffer to packed rows to libtiff's coder. Pages with images take the
-careful path (`bilevel.gray_to_ink`: threshold text regions, dither photos). Documents of four
-pages or more are shared with a forked child (the second half of the pages) when the cores are
-not saturated.
+careful path (`bilevel.gray_to_ink`: threshold text regions, dither photos). Pages are rendered
+one at a time while a second thread codes the previous ones (`g4.write_packed`). On machines
+with four cores or more, documents of four pages or more are shared with a forked child (the
+second half of the pages) while two of those cores are idle.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from faxgate.convert.bilevel import (
     split_long_page,
 )
 from faxgate.convert.errors import ConversionLimitError
-from faxgate.convert.g4 import PackedPage, encode_packed, pack_ink, write_packed
+from faxgate.convert.g4 import PackedPage, pack_ink, write_packed
 from faxgate.convert.options import FAX_WIDTH_PX, FaxPageOptions
 from faxgate.convert.tiffio import FaxPage, read_fax_pages
 from faxgate.errors import ConversionError
@@ -162,32 +164,49 @@ def _page_pieces(page: Any, options: FaxPageOptions, bitmaps: _Bitmaps) -> list[
     return [pack_ink(place_on_fax_width(piece, left_px)) for piece in pieces]
 
 
-def _packed_range(path: Path, first: int, stop: int, options: FaxPageOptions) -> list[PackedPage]:
+def _packed_range(
+    path: Path, first: int, stop: int, options: FaxPageOptions
+) -> Generator[PackedPage]:
+    """The packed fax pages of PDF pages [first, stop), rendered one by one as they are taken
+    (in the taking thread: PDFium is only ever called from one thread)."""
     document = open_pdf(path)
     bitmaps = _Bitmaps()
-    packed: list[PackedPage] = []
+    count = 0
     try:
         for index in range(first, stop):
             page = document[index]
             try:
-                packed.extend(_page_pieces(page, options, bitmaps))
+                pieces = _page_pieces(page, options, bitmaps)
             finally:
                 page.close()
-            if len(packed) > options.page_limit:
+            count += len(pieces)
+            if count > options.page_limit:
                 raise ConversionLimitError(
                     f"the document makes more than {options.page_limit} fax pages"
                 )
+            yield from pieces
     finally:
         bitmaps.close()
         document.close()
-    return packed
+
+
+def _write_range(path: Path, first: int, stop: int, options: FaxPageOptions, tiff: Path) -> None:
+    pages = _packed_range(path, first, stop, options)
+    try:
+        write_packed(pages, options, tiff)
+    finally:
+        pages.close()  # stopped early (a failure): the document is closed now, not at collection
 
 
 def render_page_range(
     path: Path, first: int, stop: int, options: FaxPageOptions, scratch: Path
 ) -> list[FaxPage]:
     """Fax pages of PDF pages [first, stop): rendered, made bilevel, coded."""
-    return encode_packed(_packed_range(path, first, stop, options), options, scratch)
+    try:
+        _write_range(path, first, stop, options, scratch)
+        return read_fax_pages(scratch)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def _render_range_in_child(
@@ -203,8 +222,7 @@ def _render_range_in_child(
         return pid
     code = 1
     try:
-        packed = _packed_range(path, first, stop, options)
-        write_packed(packed, options, tiff)
+        _write_range(path, first, stop, options, tiff)
         code = 0
     except ConversionLimitError as exc:
         failure.write_text(f"limit\n{exc}")
@@ -233,16 +251,20 @@ def _collect_child(pid: int, tiff: Path, failure: Path) -> list[FaxPage]:
 
 
 def _worker_count(pages: int) -> int:
-    """Two processes when the document is long enough and the cores are not saturated, else one.
+    """Two processes when the document is long enough and two more cores are idle, else one.
 
-    Measured on a shared 2-core machine (20-page text PDF): at a load average of 2.5 (our own
-    process included) two renderers took 0.18–0.29 s against 0.30–0.33 s for one; at 3 to 4
-    they finished later than one (they only take turns, and pay for it).
+    Each process already keeps two cores busy (PDFium renders in one thread while libtiff codes
+    in another, see `g4.write_packed`), so a second process only pays where it finds two idle
+    cores of its own: from four cores on, while the 1-minute load average (our caller included)
+    leaves two free. On two cores it would only take turns with the first: measured on the
+    shared 2-core machine (20-page text PDF), one process with the coding thread finished as
+    early as two processes did and used less CPU (no second document parse, glyph cache and
+    scratch file).
     """
     cores = len(os.sched_getaffinity(0))
-    if pages < PARALLEL_FROM_PAGES or cores < 2:
+    if pages < PARALLEL_FROM_PAGES or cores < 4:
         return 1
-    return 2 if os.getloadavg()[0] <= cores + 0.5 else 1
+    return 2 if os.getloadavg()[0] <= cores - 1.5 else 1
 
 
 def pdf_fax_pages(path: Path, options: FaxPageOptions, workdir: Path) -> list[FaxPage]:
