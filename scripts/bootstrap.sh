@@ -24,8 +24,24 @@ if [ -n "${missing// /}" ]; then
         echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
         echo "postfix postfix/mailname string localhost" | debconf-set-selections
         apt-get update -qq
+        # Postfix, CUPS and avahi-daemon are test peers the tests start privately: the
+        # packages must not start system-wide daemons (a system avahi would answer mDNS on
+        # the host's network). policy-rc.d exit 101 tells the maintainer scripts "do not
+        # start"; put in only for this install, and only when the machine has none.
+        policy=/usr/sbin/policy-rc.d
+        own_policy=
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$policy"
+            chmod 755 "$policy"
+            own_policy=1
+            trap 'rm -f "$policy"' EXIT  # also when the install fails
+        fi
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        if [ -n "$own_policy" ]; then
+            rm -f "$policy"
+            trap - EXIT
+        fi
     else
         echo "bootstrap: missing Debian packages (run as root or install them): $missing" >&2
         exit 1
