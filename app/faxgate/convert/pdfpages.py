@@ -14,6 +14,7 @@ second half of the pages) while two of those cores are idle.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 from collections.abc import Generator
@@ -142,6 +143,32 @@ def _render(page: Any, options: FaxPageOptions, bitmaps: _Bitmaps) -> tuple[Any,
     return bitmap, plan.left_px, plan.width_px
 
 
+def warm_up() -> None:
+    """Render a line of text once, so that processes forked afterwards find PDFium warm.
+
+    The zygote calls this before forking converters: PDFium's font manager and FreeType, the
+    built-in standard fonts and the rasteriser are then set up in every converter from the
+    start instead of costing the first page of each document a few milliseconds.
+    """
+    document = pypdfium2.PdfDocument.new()
+    try:
+        page = document.new_page(300, 100)
+        text = pdfium_c.FPDFPageObj_NewTextObj(document.raw, b"Helvetica", ctypes.c_float(12))
+        line = ctypes.create_string_buffer("faxgate 0123456789\0".encode("utf-16-le"))
+        pdfium_c.FPDFText_SetText(text, ctypes.cast(line, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
+        pdfium_c.FPDFPageObj_Transform(text, 1, 0, 0, 1, 10, 40)
+        pdfium_c.FPDFPage_InsertObject(page.raw, text)
+        pdfium_c.FPDFPage_GenerateContent(page.raw)
+        bitmaps = _Bitmaps()
+        try:
+            _page_pieces(page, FaxPageOptions(), bitmaps)
+        finally:
+            bitmaps.close()
+            page.close()
+    finally:
+        document.close()
+
+
 def render_gray(page: Any, options: FaxPageOptions) -> Image.Image:
     """A page as a fax-wide grey image (255 = white) at the options' resolution."""
     bitmaps = _Bitmaps()
@@ -155,8 +182,14 @@ def _page_pieces(page: Any, options: FaxPageOptions, bitmaps: _Bitmaps) -> list[
     bitmap, left_px, width_px = _render(page, options, bitmaps)
     long_page = bitmap.height > round(MAX_PAGE_INCHES * options.y_dpi)
     if not long_page and not page_has_grey_content(page):
-        rows = np.frombuffer(bitmap.buffer, dtype=np.uint8).reshape(bitmap.height, bitmap.stride)
-        packed = np.packbits(rows[:, :FAX_WIDTH_PX] < 128, axis=-1)  # ink = 1, MSB first
+        pixels = np.frombuffer(bitmap.buffer, dtype=np.uint8)
+        if bitmap.stride == FAX_WIDTH_PX:
+            # Rows follow each other without padding (1728 is a multiple of 4): one flat pass
+            # packs the page, about twice as fast as packing row by row.
+            packed = np.packbits(pixels < 128)  # ink = 1, most significant bit first
+        else:
+            rows = pixels.reshape(bitmap.height, bitmap.stride)[:, :FAX_WIDTH_PX]
+            packed = np.packbits(rows < 128, axis=-1)
         return [PackedPage(packed.tobytes(), FAX_WIDTH_PX, bitmap.height)]
     # crop copies the pixels out of the reused buffer
     gray = bitmap.to_pil().crop((left_px, 0, left_px + width_px, bitmap.height))

@@ -35,16 +35,19 @@ _MAX_REQUEST = 1 << 20
 
 # --- the zygote side ---------------------------------------------------------------------------
 def _preload() -> None:
-    # Everything the converters import, and libtiff, loaded once before any fork.
+    # Everything the converters import, and libtiff, loaded once before any fork; PDFium has
+    # rendered a line of text, so converters do not each pay for setting it up.
     import faxgate.convert.g4 as g4
     import faxgate.convert.htmldoc
     import faxgate.convert.images
     import faxgate.convert.pdfpages
     import faxgate.convert.textdoc
     import faxgate.convert.tools
-    import faxgate.convert.typeset  # noqa: F401
+    import faxgate.convert.typeset
 
     g4.libtiff_available()
+    with contextlib.suppress(Exception):  # a failed warm-up only costs speed
+        faxgate.convert.pdfpages.warm_up()
 
 
 def _run_converter(request: dict[str, Any]) -> None:
