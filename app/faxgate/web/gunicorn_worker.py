@@ -19,8 +19,8 @@ head). Unfinished heads are cut when
 - one client address already has its share of the connections being read: closed at once, so
   that a single host cannot fill `worker_connections` with unfinished heads.
 
-Request bodies are still read by the pool thread without a deadline of their own (gthread's
-`--timeout` handling is unchanged): this worker is about heads only.
+Request bodies are still read by the pool thread as gthread reads them, without a deadline:
+this worker is about heads only (slow bodies are an open problem, see docs/security.md).
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def client_address(client: object) -> str:
 
 
 class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
-    """`--worker-class faxgate.web.gunicorn_worker.HeadDeadlineWorker` (dotted: gunicorn
-    resolves a worker class by its last dot; a colon is not understood) (see the module doc)."""
+    """Used as `--worker-class faxgate.web.gunicorn_worker.HeadDeadlineWorker`: dotted, because
+    gunicorn splits a worker class path at its last dot (`module:Class` does not load)."""
 
     #: seconds a client has for its whole request head
     header_timeout: float = 15.0
@@ -143,7 +143,9 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
     def _on_readable(self, conn: Conn, _sock: socket.socket) -> None:
-        reading = self._reading[conn]
+        reading = self._reading.get(conn)
+        if reading is None:  # an event selected before the connection was let go: stale
+            return
         try:
             chunk = conn.sock.recv(_RECV_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -200,7 +202,9 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_discard, conn))
 
     def _on_discard(self, conn: Conn, _sock: socket.socket) -> None:
-        closing = self._closing[conn]
+        closing = self._closing.get(conn)
+        if closing is None:  # stale, as in _on_readable
+            return
         try:
             chunk = conn.sock.recv(_RECV_SIZE)
         except (BlockingIOError, InterruptedError):
