@@ -185,8 +185,12 @@ def _page_pieces(page: Any, options: FaxPageOptions, bitmaps: _Bitmaps) -> list[
         pixels = np.frombuffer(bitmap.buffer, dtype=np.uint8)
         if bitmap.stride == FAX_WIDTH_PX:
             # Rows follow each other without padding (1728 is a multiple of 4): one flat pass
-            # packs the page, about twice as fast as packing row by row.
-            packed = np.packbits(pixels < 128)  # ink = 1, most significant bit first
+            # packs the page, about twice as fast as packing row by row. The threshold is
+            # written over the grey pixels (the buffer is refilled before the next page): a
+            # 4 MB temporary would cost a thousand page faults in every new converter process.
+            ink = pixels.view(np.bool_)
+            np.less(pixels, 128, out=ink)
+            packed = np.packbits(ink)  # ink = 1, most significant bit first
         else:
             rows = pixels.reshape(bitmap.height, bitmap.stride)[:, :FAX_WIDTH_PX]
             packed = np.packbits(rows < 128, axis=-1)
