@@ -107,6 +107,7 @@ class PrintJobInfo:
     path: str
     mime_type: str
     created_at: float
+    pages: str | None = None  # the pages it will fax ("1-2,5-5", IPP page-ranges); None: all
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -154,11 +155,13 @@ def submit_upload(
     owner: str | None = None,
     send_at: float | None = None,
     kill_after: float | None = None,
+    pages: Sequence[str | None] = (),
 ) -> int:
     """Queue documents for fax numbers; returns the submission id (jobs follow within seconds).
 
     `send_at` (UNIX time) is the time-to-send, `kill_after` the seconds after it until the job
-    fails if not sent (default sys.fax.configure.queue.killtime).
+    fails if not sent (default sys.fax.configure.queue.killtime). `pages` names the pages to
+    fax of each file, in order ("1-2,5-5"; None or missing: all of it).
 
     Raises FaxgateError for a bad number or no document before anything is stored.
     """
@@ -190,6 +193,8 @@ def submit_upload(
         params["send_at"] = float(send_at)
     if kill_after is not None:
         params["kill_after"] = float(kill_after)
+    if any(pages):
+        params["pages"] = list(pages)
     submission_id = intake.accept(spool, ledger, "upload", pack_files(contents), params, owner)
     intake.poke(spool)
     return submission_id
@@ -407,7 +412,14 @@ def list_print_jobs(ledger: Ledger, owner: str | None = None) -> list[PrintJobIn
     rows = ledger.query(sql + " ORDER BY id", params)
     return [
         PrintJobInfo(
-            r["id"], r["owner"], r["title"], r["notify"], r["path"], r["mime_type"], r["created_at"]
+            r["id"],
+            r["owner"],
+            r["title"],
+            r["notify"],
+            r["path"],
+            r["mime_type"],
+            r["created_at"],
+            r["pages"],
         )
         for r in rows
     ]
@@ -423,7 +435,9 @@ def send_print_job(
     notify: str | None = None,
     tag: str = "",
 ) -> int:
-    """Fax a held print job to `numbers`; returns the new submission id. The held job is gone."""
+    """Fax a held print job to `numbers`; returns the new submission id. The held job is gone.
+
+    Only the pages it was printed with are faxed (its IPP page-ranges, kept with it)."""
     # Claim the held job first (delete its row in one transaction), so a double click or two
     # admins at once cannot fax it twice: the second one finds no held job.
     with ledger.transaction() as conn:
@@ -445,28 +459,35 @@ def send_print_job(
             notify or row["notify"],
             tag or row["title"],
             row["owner"],
+            pages=[row["pages"]],
         )
     except BaseException:
         # Not sent (a bad number, a full disk): the job is held again, as it was.
         with ledger.transaction() as conn:
-            conn.execute(
-                "INSERT INTO pending_print_jobs (id, submission_id, owner, title, notify, path,"
-                " mime_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row["id"],
-                    row["submission_id"],
-                    row["owner"],
-                    row["title"],
-                    row["notify"],
-                    row["path"],
-                    row["mime_type"],
-                    row["created_at"],
-                ),
-            )
+            hold_again(conn, row)
         raise
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     return submission
+
+
+def hold_again(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
+    """Put a claimed held job's row back as it was, its pages too."""
+    conn.execute(
+        "INSERT INTO pending_print_jobs (id, submission_id, owner, title, notify, path,"
+        " mime_type, pages, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            row["id"],
+            row["submission_id"],
+            row["owner"],
+            row["title"],
+            row["notify"],
+            row["path"],
+            row["mime_type"],
+            row["pages"],
+            row["created_at"],
+        ),
+    )
 
 
 def delete_print_job(spool: Spool, ledger: Ledger, print_job_id: int, actor: str) -> None:

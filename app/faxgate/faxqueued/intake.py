@@ -35,11 +35,15 @@ from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 from faxgate.spool.requests import (
     Destination,
+    DocumentPart,
     FaxRequest,
     Interpretation,
     InterpretContext,
+    PageRanges,
     PendingPrintJob,
     Rejection,
+    format_pages,
+    parse_pages,
 )
 
 log = logging.getLogger("faxqueued")
@@ -201,7 +205,8 @@ def apply_interpretation(
     options = page_options(settings)
     prepared = []
     rejections: list[tuple[FaxRequest, str]] = []
-    for request in dialable_requests(result, settings, rejections):
+    requests = selected_pages(submission, result)
+    for request in dialable_requests(requests, settings, rejections):
         try:
             document = prepare_document(spool, ledger, request.parts, options, work_dir)
         except ConversionError as exc:
@@ -292,6 +297,42 @@ def dialable_requests(
     return kept
 
 
+def selected_pages(submission: Submission, requests: list[FaxRequest]) -> list[FaxRequest]:
+    """An upload's parts narrowed to the pages its params name, if any.
+
+    Param "pages" has one entry per uploaded file, in order: "1-2,5-5" or null for all of it
+    (a held print job sent with its IPP page-ranges). The upload interpreter hands back whole
+    files, one part each in that order; each range becomes a part of its own here, before
+    anything is converted, as the print interpreter makes them (pages 1, 2 and 5 in one fax).
+    """
+    if submission.kind != "upload":
+        return requests
+    try:
+        chosen = InterpretContext.decode_params(submission.params).get("pages")
+    except ValueError:
+        return requests
+    if not isinstance(chosen, list) or not any(chosen):
+        return requests
+    ranges = [parse_pages(entry if isinstance(entry, str) else None) for entry in chosen]
+    return [
+        dataclasses.replace(request, parts=narrowed(request.parts, ranges)) for request in requests
+    ]
+
+
+def narrowed(parts: list[DocumentPart], ranges: list[PageRanges]) -> list[DocumentPart]:
+    """Part i split into its ranges[i] (a part with no ranges, or past the list, stays whole)."""
+    result: list[DocumentPart] = []
+    for index, part in enumerate(parts):
+        selection = ranges[index] if index < len(ranges) else ()
+        if not selection:
+            result.append(part)
+            continue
+        result.extend(
+            dataclasses.replace(part, first_page=first, last_page=last) for first, last in selection
+        )
+    return result
+
+
 def requested_times(submission: Submission) -> tuple[float | None, float | None]:
     """(time-to-send, seconds until kill) a submission asked for (`send_at`, `kill_after`)."""
     try:
@@ -308,7 +349,10 @@ def requested_times(submission: Submission) -> tuple[float | None, float | None]
 def hold_print_job(
     spool: Spool, ledger: Ledger, submission: Submission, held: PendingPrintJob
 ) -> str:
-    """Keep a print job without numbers for its user (moved into docq/, row in the ledger)."""
+    """Keep a print job without numbers for its user (moved into docq/, row in the ledger).
+
+    The file is kept whole with the pages its user chose (IPP page-ranges): sending it later
+    faxes only those (`selected_pages`)."""
     target = spool.docq / f"print-{submission.id}-{held.document.path.name}"
     # Atomic like every spool file: a crash mid-copy must not leave a half document under the
     # name a held job will be sent from.
@@ -317,7 +361,7 @@ def hold_print_job(
     with ledger.transaction() as conn:
         conn.execute(
             "INSERT INTO pending_print_jobs (submission_id, owner, title, notify, path, mime_type,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " pages, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 submission.id,
                 held.owner,
@@ -325,6 +369,7 @@ def hold_print_job(
                 held.notify,
                 target.name,
                 held.document.mime_type,
+                format_pages(held.pages),
                 time.time(),
             ),
         )

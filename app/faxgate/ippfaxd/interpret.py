@@ -9,7 +9,9 @@ mode (`sys.fax.configure.faxprint.mode`) decides:
 3. fields are searched; without any FAX field the job waits for its user.
 
 A document with several FAX fields becomes one FaxRequest per field with its page range (the
-ERP serial letter). Every decision is appended as one line to `<spool>/log/sendfax.log`.
+ERP serial letter). IPP page-ranges select the pages searched and sent; a held job carries them
+and only those pages are faxed when its user sends it. Every decision is appended as one line
+to `<spool>/log/sendfax.log`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from faxgate.spool.requests import (
     InterpretContext,
     PendingPrintJob,
     Rejection,
+    format_pages,
 )
 
 P = "sys.fax.configure.faxprint."
@@ -145,15 +148,12 @@ def interpret(ctx: InterpretContext) -> Interpretation:
     notify = default_notify(settings, ctx.owner)
     document = DocumentPart(document_of(ctx, mime_type), mime_type, description=title)
     ranges = page_ranges(ctx.params)
-    # A held job keeps one document part: with one range it carries that range; with several
-    # it keeps the whole document (PendingPrintJob cannot name pages 1-2 and 5).
-    held = document
-    if len(ranges) == 1:
-        held = DocumentPart(document.path, mime_type, title, ranges[0][0], ranges[0][1])
-    pending = PendingPrintJob(owner=ctx.owner, document=held, title=title, notify=notify)
+    # A held job keeps the whole file and the ranges: its pages are picked when it is sent.
+    pending = PendingPrintJob(ctx.owner, document, title, notify, pages=tuple(ranges))
 
     if mode == 1:
-        log_decision(ctx, mode, "pending", "mode 1: waits for its user to give the number")
+        detail = "mode 1: waits for its user to give the number" + held_pages(pending)
+        log_decision(ctx, mode, "pending", detail)
         return pending
     try:
         texts = extract_page_texts(document.path, mime_type, temp_root=ctx.work_dir)
@@ -171,7 +171,9 @@ def interpret(ctx: InterpretContext) -> Interpretation:
 
     if found.fax_fields == 0:
         if mode == 3:
-            log_decision(ctx, mode, "pending", "no FAX field: waits for its user")
+            log_decision(
+                ctx, mode, "pending", "no FAX field: waits for its user" + held_pages(pending)
+            )
             return pending
         reason = no_field_reason(title, reading_problem)
         log_decision(ctx, mode, "rejected", reason)
@@ -206,6 +208,12 @@ def interpret(ctx: InterpretContext) -> Interpretation:
             f"{request.priority} tag {request.tag!r} notify {request.notify}",
         )  # fmt: skip
     return requests
+
+
+def held_pages(pending: PendingPrintJob) -> str:
+    """The pages a held job will fax, for its decision line ("" when all of them)."""
+    selected = format_pages(pending.pages)
+    return f" (pages {selected})" if selected else ""
 
 
 def no_field_reason(title: str, reading_problem: str) -> str:

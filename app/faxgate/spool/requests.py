@@ -62,14 +62,38 @@ class Rejection:
     owner: str | None = None
 
 
+PageRanges = tuple[tuple[int, int], ...]
+
+
 @dataclass(frozen=True)
 class PendingPrintJob:
-    """A print job that waits for its user to give the number (print gateway modes 1 and 3)."""
+    """A print job that waits for its user to give the number (print gateway modes 1 and 3).
+
+    `document` is the whole printed file; `pages` the ranges of it to fax (IPP page-ranges,
+    ascending, 1-based and inclusive; they may run past the last page), empty for all of it.
+    The file is kept whole because in mode 1 nobody has counted its pages yet.
+    """
 
     owner: str | None
     document: DocumentPart
     title: str = ""
     notify: str | None = None
+    pages: PageRanges = ()
+
+
+def format_pages(pages: PageRanges) -> str | None:
+    """Page ranges as stored with a held job: "1-2,5-5"; None for every page."""
+    return ",".join(f"{first}-{last}" for first, last in pages) or None
+
+
+def parse_pages(text: str | None) -> PageRanges:
+    """The ranges `format_pages` wrote; pieces that are not "first-last" are left out."""
+    ranges: list[tuple[int, int]] = []
+    for piece in (text or "").split(","):
+        first, _, last = piece.strip().partition("-")
+        if first.isdigit() and last.isdigit() and 0 < int(first) <= int(last):
+            ranges.append((int(first), int(last)))
+    return tuple(ranges)
 
 
 Interpretation = list[FaxRequest] | Rejection | PendingPrintJob

@@ -3,7 +3,8 @@
 A serial letter printed over IPP is claimed and processed by `faxgate.faxqueued.intake` exactly
 as the daemon's worker does (conversion included): three fax jobs with their page counts,
 priorities, tags and notification addresses; mode 1 keeps a pending print job for its user; a job
-with two page ranges is faxed as exactly the pages they select.
+with two page ranges is faxed as exactly the pages they select, with control fields and as a held
+job its user sends later.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ippfaxd_helpers import (
 
 from faxgate import appliance
 from faxgate.convert.tiffio import FaxPage, read_fax_pages
+from faxgate.faxqueued import api
 from faxgate.faxqueued import intake as queue_intake
 from faxgate.ipp.codec import Attribute, IntRange, Message
 from faxgate.ipp.constants import Operation, Status, ValueTag
@@ -112,14 +114,19 @@ def fax_pages_of_jobs(spool: Spool) -> dict[str, list[FaxPage]]:
     return {row["number"]: read_fax_pages(spool.docq / row["path"]) for row in rows}
 
 
-def test_two_page_ranges_fax_exactly_the_pages_they_select(printer: Printer) -> None:
-    # The same letter printed whole first: its faxes are the reference pages.
+def reference_pages(printer: Printer) -> list[FaxPage]:
+    """The letter's six pages as faxed when printed whole (its jobs are removed again)."""
     assert print_and_process(printer, SERIAL_LETTER, 2) == "done"
     whole = fax_pages_of_jobs(printer.spool)
     page = [*whole["0991111"], *whole["0992222"], *whole["0993333"]]  # pages 1..6
     assert len(page) == 6
     with Ledger.open(printer.spool.ledger_path) as ledger, ledger.transaction() as conn:
         conn.execute("DELETE FROM jobs")
+    return page
+
+
+def test_two_page_ranges_fax_exactly_the_pages_they_select(printer: Printer) -> None:
+    page = reference_pages(printer)
 
     # page-ranges 1-2,5-5: letter one, then page 5, which follows it in what was printed (the
     # field on page 4 was not printed): one fax of three pages, in order.
@@ -130,6 +137,48 @@ def test_two_page_ranges_fax_exactly_the_pages_they_select(printer: Printer) -> 
         params = ledger.query("SELECT params FROM submissions ORDER BY id")[-1]["params"]
     assert job["pages_total"] == 3
     assert json.loads(params)["job_attributes"]["page-ranges"] == ["1-2", "5-5"]
+
+
+def test_a_held_job_with_two_page_ranges_is_sent_as_exactly_those_pages(printer: Printer) -> None:
+    page = reference_pages(printer)
+    # mode 1: no fields are searched, the job waits for anna with the pages she printed
+    assert print_and_process(printer, SERIAL_LETTER, 1, [(1, 2), (5, 5)]) == "held"
+    with Ledger.open(printer.spool.ledger_path) as ledger:
+        [held] = api.list_print_jobs(ledger, "anna")
+        assert held.pages == "1-2,5-5"
+        api.send_print_job(printer.spool, ledger, held.id, ["0994444"], actor="anna")
+        [sent] = queue_intake.claim(ledger, 10)
+    assert sent.kind == "upload"
+    assert queue_intake.process(printer.spool, load_settings(environ=mode(1)), sent) == "done"
+    assert fax_pages_of_jobs(printer.spool) == {"0994444": [page[0], page[1], page[4]]}
+    with Ledger.open(printer.spool.ledger_path) as ledger:
+        [job] = ledger.query("SELECT pages_total, owner, skipped FROM jobs")
+        assert api.list_print_jobs(ledger) == []
+    assert (job["pages_total"], job["owner"], job["skipped"]) == (3, "anna", "[]")
+
+
+def send_held(printer: Printer) -> str:
+    """Send the one held job to 0994444 and process it as faxqueued does; its end state."""
+    with Ledger.open(printer.spool.ledger_path) as ledger:
+        [held] = api.list_print_jobs(ledger)
+        api.send_print_job(printer.spool, ledger, held.id, ["0994444"], actor="anna")
+        [sent] = queue_intake.claim(ledger, 10)
+    return queue_intake.process(printer.spool, load_settings(environ=mode(1)), sent)
+
+
+def test_a_held_job_ranges_past_its_last_page_are_found_when_it_is_sent(printer: Printer) -> None:
+    assert print_and_process(printer, SERIAL_LETTER, 1, [(6, 6), (9, 9)]) == "held"
+    assert send_held(printer) == "done"
+    with Ledger.open(printer.spool.ledger_path) as ledger:
+        [job] = ledger.query("SELECT pages_total, skipped FROM jobs")
+    assert job["pages_total"] == 1
+    assert "pages 9-9 asked, it has 6" in job["skipped"]
+
+    assert print_and_process(printer, SERIAL_LETTER, 1, [(8, 9)]) == "held"
+    assert send_held(printer) == "rejected"
+    with Ledger.open(printer.spool.ledger_path) as ledger:
+        [submission] = ledger.query("SELECT error FROM submissions ORDER BY id DESC LIMIT 1")
+    assert "nothing could be faxed" in submission["error"]
 
 
 def test_page_ranges_out_of_order_are_refused_by_the_printer(printer: Printer) -> None:

@@ -19,6 +19,7 @@ from faxgate.ipp.codec import (
 from faxgate.ipp.constants import GroupTag, Operation, Status, ValueTag
 from faxgate.ippfaxd.interpret import (
     describe_pages,
+    interpret,
     page_ranges,
     parts_for,
     runs,
@@ -26,9 +27,10 @@ from faxgate.ippfaxd.interpret import (
 )
 from faxgate.ippfaxd.jobs import JobStore
 from faxgate.ippfaxd.service import Caller, PrinterConfig, PrinterService
+from faxgate.settings import load_settings
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
-from faxgate.spool.requests import DocumentPart
+from faxgate.spool.requests import DocumentPart, InterpretContext, PendingPrintJob
 
 CALLER = Caller(address="127.0.0.1", host="printer.example:631")
 
@@ -74,6 +76,33 @@ def test_pages_become_one_part_per_run() -> None:
         DocumentPart(Path("/x.pdf"), "application/pdf", "letters", 1, 2),
         DocumentPart(Path("/x.pdf"), "application/pdf", "letters", 5, 5),
     ]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [(stored("1-2", "5-5"), ((1, 2), (5, 5))), (stored("3-4"), ((3, 4),)), ({}, ())],
+)
+def test_a_held_job_keeps_the_whole_file_and_every_range(
+    spool: Spool,
+    tmp_path: Path,
+    params: dict[str, object],
+    expected: tuple[tuple[int, int], ...],
+) -> None:
+    raw = tmp_path / "job.prn"
+    raw.write_bytes(b"%PDF-1.4 not read in mode 1")
+    ctx = InterpretContext(
+        spool=spool,
+        settings=load_settings(environ={"FAXGATE_SYS_FAX_CONFIGURE_FAXPRINT_MODE": "1"}),
+        submission_id=1, kind="print", raw_path=raw, owner="anna", work_dir=tmp_path,
+        params={"mime_type": "application/pdf", "job_name": "letters", **params},
+    )  # fmt: skip
+    held = interpret(ctx)
+    assert isinstance(held, PendingPrintJob)
+    # the file whole (in mode 1 nobody counted its pages); the ranges say what is faxed
+    assert held.document == DocumentPart(raw, "application/pdf", "letters")
+    assert held.pages == expected
+    decision = (spool.log / "sendfax.log").read_text()
+    assert decision.endswith(" (pages 1-2,5-5)\n") == (len(expected) == 2)
 
 
 @pytest.fixture
