@@ -90,3 +90,46 @@ def test_dnssd_publisher_runs_while_the_printer_runs(tmp_path: Path) -> None:
             break
         assert time.monotonic() < deadline, "the publisher outlived the printer"
         time.sleep(0.1)
+
+
+ONCE_GONE = """#!/bin/sh
+# stands in for avahi's publisher: the first one exits soon (avahi-daemon restarted), the next
+# one stays
+if [ -e "{pids}" ]; then echo $$ >> "{pids}"; exec sleep 600; fi
+echo $$ >> "{pids}"
+exec sleep 0.3
+"""
+
+
+def test_dnssd_publisher_is_started_again_after_it_exits(tmp_path: Path) -> None:
+    # In the real gunicorn master, whose SIGCHLD handler reaps children too.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pids = tmp_path / "pids"
+    script = bin_dir / "avahi-publish-service"
+    script.write_text(ONCE_GONE.format(pids=pids))
+    script.chmod(0o755)
+    printer = start_printer(tmp_path, {
+        "FAXGATE_SYS_FAX_CONFIGURE_IPP_DNSSD": "true",
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+    })  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while len(pids.read_text().split() if pids.exists() else []) < 2:
+            assert time.monotonic() < deadline, printer.log()
+            time.sleep(0.1)
+        first, second = (int(pid) for pid in pids.read_text().split())
+        os.kill(second, 0)  # the new publisher runs
+        assert printer.log().count("DNS-SD publisher exited") == 1
+        assert printer_status(printer) == Status.SUCCESSFUL_OK
+    finally:
+        stop_printer(printer.process)
+    deadline = time.monotonic() + 5
+    for pid in (first, second):
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, f"publisher {pid} outlived the printer"
+            time.sleep(0.1)
