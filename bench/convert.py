@@ -193,9 +193,9 @@ Measured with `.venv/bin/python bench/convert.py {rounds}` on this machine ({cor
 1-minute load average {load:.1f} when it finished: other work shares the cores). Median of
 {rounds} alternating rounds per document (after one warm-up conversion each); wall time from
 call to finished file, CPU time of the converter processes (user + system, workers included).
-Wall times on shared cores move with the other work (ratios between 0.56 and 0.86 for the text
-PDF and 0.82 and 1.58 for the scans were seen during one afternoon); the CPU ratio is the
-steadier figure.
+Wall times on shared cores move with the other work (while this version was measured the text
+ratio ranged from 0.87, with two busy loops keeping both cores busy, to 1.16, and the scans'
+from 1.32 to 1.91); the CPU ratio is the steadier figure.
 
 | document | faxgate `convert_document` (shipped converter) | reference: `gs -sDEVICE=tiffg4 -r204x196` | ratio, wall (≥ 1.0 = faxgate faster) | ratio, CPU (gs CPU / faxgate CPU) |
 |---|---|---|---|---|
@@ -204,12 +204,18 @@ steadier figure.
 faxgate's figure includes what gs does not do: the private copy and temporary directory, the
 limits (the shipped converter is forked from the warm zygote, so no Python start per document),
 fitting every page to the 1728-pixel fax width (gs renders A4 at 204 dpi as 1687 pixels, which
-spandsp refuses) and the class F container. Per text page faxgate spends about 1.5 times gs's
-CPU (PDFium ≈ 5 ms to render, libtiff ≈ 5 ms to code G4, against ≈ 7–9 ms for gs doing both).
-A second rendering process (documents of four pages or more) wins that back when the cores are
-not saturated, so it is used while the 1-minute load average is at most cores + 0.5 (the
-caller counts too): above that, two renderers finished later than one. On scans gs halftones the whole page at full
-resolution while faxgate thresholds the text and dithers only the picture regions.
+spandsp refuses) and the class F container. A text page costs faxgate ≈ 11 ms of CPU, nine
+tenths of it in two library calls: PDFium ≈ 5 ms to render (mostly compositing each text line's
+1-bit glyph mask), libtiff ≈ 5 ms to code G4 (stage by stage in
+[conversion.md](conversion.md#speed)). gs needs ≈ 7–8 ms per page (its 1-bit rasteriser is
+faster, its G4 coder is the same libtiff) but ≈ 45 ms to start: faxgate uses less CPU up to
+about eight text pages and more beyond, hence the CPU ratio below 1 on 20 pages. In wall time
+faxgate is faster because libtiff codes each page in a second thread while PDFium renders the
+next one, so a document takes about as long as its slower stage; other work shares the cores
+per thread, so this holds while one core is free (text ratio 1.07 with one busy loop beside the
+benchmark) and fails only when other work keeps both cores busy (0.87 with two busy loops,
+about the CPU ratio). On scans gs halftones the whole page at full resolution while faxgate
+thresholds the text and dithers only the picture regions.
 
 Page 1 side by side (1:1 crops): [text](images/convert-text-vs-gs.png),
 [scan](images/convert-scan-vs-gs.png). Threshold against dither on a
