@@ -194,8 +194,8 @@ Measured with `.venv/bin/python bench/convert.py {rounds}` on this machine ({cor
 {rounds} alternating rounds per document (after one warm-up conversion each); wall time from
 call to finished file, CPU time of the converter processes (user + system, workers included).
 Wall times on shared cores move with the other work (while this version was measured the text
-ratio ranged from 0.87, with two busy loops keeping both cores busy, to 1.16, and the scans'
-from 1.32 to 1.91); the CPU ratio is the steadier figure.
+ratio ranged from 0.79, with a busy loop beside the benchmark, to 1.16, and the scans' from
+1.20 to 1.91); the CPU ratio is the steadier figure.
 
 | document | faxgate `convert_document` (shipped converter) | reference: `gs -sDEVICE=tiffg4 -r204x196` | ratio, wall (≥ 1.0 = faxgate faster) | ratio, CPU (gs CPU / faxgate CPU) |
 |---|---|---|---|---|
@@ -210,12 +210,12 @@ tenths of it in two library calls: PDFium ≈ 5 ms to render (mostly compositing
 [conversion.md](conversion.md#speed)). gs needs ≈ 7–8 ms per page (its 1-bit rasteriser is
 faster, its G4 coder is the same libtiff) but ≈ 45 ms to start: faxgate uses less CPU up to
 about eight text pages and more beyond, hence the CPU ratio below 1 on 20 pages. In wall time
-faxgate is faster because libtiff codes each page in a second thread while PDFium renders the
-next one, so a document takes about as long as its slower stage; other work shares the cores
-per thread, so this holds while one core is free (text ratio 1.07 with one busy loop beside the
-benchmark) and fails only when other work keeps both cores busy (0.87 with two busy loops,
-about the CPU ratio). On scans gs halftones the whole page at full resolution while faxgate
-thresholds the text and dithers only the picture regions.
+faxgate is faster while a core is free because libtiff codes each page in a second thread
+while PDFium renders the next one, so a document takes about as long as its slower stage. With
+one busy loop beside the benchmark (one core left to share with the other work on the machine)
+the text ratio was 0.79, 1.01 and 1.07 in three runs; with two busy loops 0.87, about the CPU
+ratio. On scans gs halftones the whole page at full resolution while faxgate thresholds the
+text and dithers only the picture regions.
 
 Page 1 side by side (1:1 crops): [text](images/convert-text-vs-gs.png),
 [scan](images/convert-scan-vs-gs.png). Threshold against dither on a
