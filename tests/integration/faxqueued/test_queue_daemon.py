@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,8 @@ from faxgate.spool.ledger import Ledger
 sys.path.insert(0, str(Path(__file__).parent))
 
 from queue_fake_iaxmodemd import FakeIaxmodemd
+
+from appliance_testing import maildir, wait_for
 
 TEXT = b"Quarterly figures\n\nAll numbers are up.\n"
 
@@ -84,29 +85,6 @@ def setup(tmp_path: Path) -> Iterator[Callable[..., tuple[Spool, Daemon, FakeIax
     for daemon, fake in made:
         assert daemon.stop() == 0, daemon.log.read_text()[-3000:]
         fake.stop()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
-
-
-def maildir(spool: Spool) -> list[EmailMessage]:
-    root = spool.outbox / "maildir"
-    if not (root / "new").exists():
-        return []
-    found = []
-    for name in sorted(os.listdir(root / "new")):
-        from email import message_from_bytes
-
-        msg = message_from_bytes((root / "new" / name).read_bytes(), policy=default)
-        assert isinstance(msg, EmailMessage)
-        found.append(msg)
-    return found
 
 
 def to(messages: list[EmailMessage], address: str) -> list[EmailMessage]:

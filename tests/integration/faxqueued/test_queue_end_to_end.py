@@ -11,23 +11,17 @@ import ctypes.util
 import importlib.util
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from faxgate.appliance import initialise
+from appliance_testing import Programs, maildir, wait_for
 from faxgate.faxqueued import api
-from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
 HAVE_IAXMODEMD = importlib.util.find_spec("faxgate.iaxmodemd.main") is not None
@@ -46,64 +40,6 @@ pytestmark = [
 LETTER = "\n".join(["Dear customer,", "", *(f"Line {i} of the letter." for i in range(40))])
 
 
-def free_udp_base(count: int) -> int:
-    """A base port with `count` free UDP ports after it (lines use base + i - 1)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            base: int = probe.getsockname()[1]
-        if base + count >= 65000:
-            continue
-        try:
-            held = []
-            for port in range(base, base + count):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                held.append(s)
-                s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-        return base
-    raise RuntimeError("no free UDP port range")
-
-
-class Programs:
-    """iaxmodemd and faxqueued as real processes on one spool."""
-
-    def __init__(self, tmp_path: Path, lines: int, **settings: str) -> None:
-        self.tmp_path = tmp_path
-        self.spool = Spool(tmp_path / "spool")
-        initialise(self.spool)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FAXGATE_")}
-        env["FAXGATE_SPOOL"] = str(self.spool.root)
-        env["FAXGATE_SYS_FAX_CONFIGURE_LINES_COUNT"] = str(lines)
-        env["FAXGATE_SYS_FAX_CONFIGURE_LINES_BASEPORT"] = str(free_udp_base(lines))
-        for name, value in settings.items():
-            env["FAXGATE_SYS_FAX_CONFIGURE_" + name.upper()] = value
-        self.env = env
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, program: str) -> None:
-        with (self.tmp_path / f"{program}.log").open("ab") as log:
-            self.procs[program] = subprocess.Popen(
-                [sys.executable, "-m", "faxgate", program], env=self.env, stdout=log, stderr=log
-            )
-
-    def kill9(self, program: str) -> None:
-        proc = self.procs[program]
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-
-    def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            proc.wait(timeout=20)
-
-
 @pytest.fixture
 def programs(tmp_path: Path) -> Iterator[Callable[..., Programs]]:
     made: list[Programs] = []
@@ -118,25 +54,6 @@ def programs(tmp_path: Path) -> Iterator[Callable[..., Programs]]:
     yield make
     for p in made:
         p.stop_all()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def maildir(spool: Spool) -> list[EmailMessage]:
-    new = spool.outbox / "maildir" / "new"
-    found: list[EmailMessage] = []
-    for path in sorted(new.iterdir()) if new.exists() else []:
-        message = message_from_bytes(path.read_bytes(), policy=default)
-        assert isinstance(message, EmailMessage)
-        found.append(message)
-    return found
 
 
 def test_send_to_own_extension_is_done_received_and_mailed(

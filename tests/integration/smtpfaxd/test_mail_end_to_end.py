@@ -15,17 +15,14 @@ import smtplib
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from smtpfaxd_daemon import free_port
 
+from appliance_testing import free_udp_base, maildir, wait_for
 from faxgate.appliance import initialise
 from faxgate.faxqueued import api
 from faxgate.spool.layout import Spool
@@ -40,29 +37,6 @@ pytestmark = [
     pytest.mark.skipif(not HAVE_IAXMODEMD, reason="iaxmodemd is not part of this checkout"),
     pytest.mark.skipif(not HAVE_SPANDSP, reason="libspandsp is not installed"),
 ]
-
-
-def free_udp_base(count: int) -> int:
-    """A base port with `count` free UDP ports after it (lines use base + i - 1)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            base: int = probe.getsockname()[1]
-        if base + count >= 65000:
-            continue
-        held: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                held.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-        return base
-    raise RuntimeError("no free UDP port range")
 
 
 @pytest.fixture
@@ -97,25 +71,6 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def maildir(spool: Spool) -> list[EmailMessage]:
-    new = spool.outbox / "maildir" / "new"
-    found: list[EmailMessage] = []
-    for path in sorted(new.iterdir()) if new.exists() else []:
-        message = message_from_bytes(path.read_bytes(), policy=default)
-        assert isinstance(message, EmailMessage)
-        found.append(message)
-    return found
 
 
 def test_mail_to_own_extension_becomes_a_three_page_fax_delivered_to_the_device(
