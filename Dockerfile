@@ -40,7 +40,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get ${APT_OPTIONS} update \
  && apt-get ${APT_OPTIONS} install -y --no-install-recommends \
       python3 libspandsp2 ghostscript libtiff-tools fonts-dejavu-core libcap2-bin tini \
-      procps iproute2 \
+      procps iproute2 avahi-utils \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/*
 # Debian already has the group fax (gid 21, HylaFAX's); the user is ours.
 RUN useradd --system --gid fax --home-dir /var/spool/hylafax --no-create-home \

@@ -9,11 +9,14 @@ without it the printer still works by URL and a log line says advertising is off
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from faxgate.ipp.printer import DOCUMENT_FORMATS
 
@@ -65,6 +68,22 @@ def publish_command(ad: Advertisement) -> list[str]:
     ]
 
 
+SYSTEM_BUS_SOCKET = Path("/run/dbus/system_bus_socket")
+
+
+def system_bus_problem(environ: Mapping[str, str] | None = None) -> str | None:
+    """Why avahi cannot be reached, or None. The publisher talks to avahi-daemon over the
+    D-Bus system bus; in the container there is none unless the host's socket is mounted in,
+    and a publisher started anyway would exit and be restarted every minute for nothing."""
+    env = os.environ if environ is None else environ
+    if env.get("DBUS_SYSTEM_BUS_ADDRESS") or SYSTEM_BUS_SOCKET.exists():
+        return None
+    return (
+        f"no D-Bus system bus at {SYSTEM_BUS_SOCKET} (in the container: run it with "
+        f"--network host and the host's {SYSTEM_BUS_SOCKET} mounted at the same path)"
+    )
+
+
 class Advertiser:
     """Runs the publisher while the printer runs (start/stop from gunicorn's master hooks).
 
@@ -90,6 +109,10 @@ class Advertiser:
     def start(self) -> bool:
         if shutil.which(PUBLISHER) is None:
             log.info("DNS-SD advertising is off: %s is not installed (avahi-utils)", PUBLISHER)
+            return False
+        problem = system_bus_problem()
+        if problem is not None:
+            log.info("DNS-SD advertising is off: %s", problem)
             return False
         self._stopping.clear()
         self._launch()

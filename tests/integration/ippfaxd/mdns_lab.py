@@ -157,8 +157,11 @@ class Side:
 
 
 class MdnsLab:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bus_users: Sequence[str] = ()) -> None:
+        """`bus_users`: passwd lines the dbus-daemons see besides the machine's own users (the
+        system bus refuses a client whose uid it cannot look up, e.g. a container's user)."""
         self.root = root
+        self.bus_users = tuple(bus_users)
         token = f"{os.getpid()}-{secrets.token_hex(3)}"
         self.sides = [
             Side(label, f"faxgate-mdns-{token}-{label}", SUBNET_PREFIX + str(number), root / label)
@@ -234,8 +237,15 @@ class MdnsLab:
     def _start_bus(self, side: Side) -> None:
         config = side.directory / "bus.conf"
         config.write_text(BUS_CONFIG.format(socket=side.bus_socket))
-        self.popen(side, ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile"],
-                   side.directory / "dbus-daemon.log")  # fmt: skip
+        bus = ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile"]
+        if self.bus_users:
+            # The extra users exist only for this daemon: a private copy of /etc/passwd
+            # bind-mounted in its own mount namespace, the machine's file untouched.
+            passwd = side.directory / "passwd"
+            passwd.write_text(Path("/etc/passwd").read_text() + "\n".join(self.bus_users) + "\n")
+            script = f"mount --bind '{passwd}' /etc/passwd && exec {' '.join(bus)}"
+            bus = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+        self.popen(side, bus, side.directory / "dbus-daemon.log")
 
     def _start_avahi(self, side: Side) -> None:
         config = side.directory / "avahi-daemon.conf"
@@ -278,8 +288,8 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 5) -> None:
 
 
 @contextmanager
-def mdns_lab(root: Path) -> Iterator[MdnsLab]:
-    lab = MdnsLab(root)
+def mdns_lab(root: Path, bus_users: Sequence[str] = ()) -> Iterator[MdnsLab]:
+    lab = MdnsLab(root, bus_users)
     try:
         lab.start()
         yield lab

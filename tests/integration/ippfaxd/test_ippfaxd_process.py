@@ -67,6 +67,7 @@ def test_dnssd_publisher_runs_while_the_printer_runs(tmp_path: Path) -> None:
         "FAXGATE_SYS_FAX_CONFIGURE_IPP_DNSSD": "true",
         "FAXGATE_SYS_FAX_CONFIGURE_IPP_PRINTERNAME": "Office Fax",
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/bus",  # the stand-in needs no bus
     })  # fmt: skip
     try:
         deadline = time.monotonic() + 10
@@ -112,6 +113,7 @@ def test_dnssd_publisher_is_started_again_after_it_exits(tmp_path: Path) -> None
     printer = start_printer(tmp_path, {
         "FAXGATE_SYS_FAX_CONFIGURE_IPP_DNSSD": "true",
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/bus",  # the stand-in needs no bus
     })  # fmt: skip
     try:
         deadline = time.monotonic() + 15

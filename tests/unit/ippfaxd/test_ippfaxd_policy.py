@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 
@@ -75,6 +76,28 @@ def test_gunicorn_command_line_from_settings() -> None:
     assert "--no-control-socket" in argv
     assert argv[-1] == "faxgate.ippfaxd.app:get_app()"
     assert bind_address("127.0.0.1", 8631) == "127.0.0.1:8631"
+
+
+def test_advertising_is_off_without_a_system_bus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxgate.ippfaxd import dnssd
+
+    publisher = tmp_path / "avahi-publish-service"
+    publisher.write_text("#!/bin/sh\nexec sleep 600\n")
+    publisher.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("DBUS_SYSTEM_BUS_ADDRESS", raising=False)
+    monkeypatch.setattr(dnssd, "SYSTEM_BUS_SOCKET", tmp_path / "no-bus")
+    problem = dnssd.system_bus_problem()
+    assert problem is not None
+    assert "--network host" in problem
+    advertiser = Advertiser(Advertisement(name="Fax", port=631, uuid="u", admin_url="http://x/"))
+    assert advertiser.start() is False  # installed, but avahi is out of reach: not started
+    assert advertiser.process is None
+    (tmp_path / "no-bus").touch()  # the host's socket mounted in
+    assert dnssd.system_bus_problem() is None
+    assert dnssd.system_bus_problem({"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/x"}) is None
 
 
 def test_advertising_is_off_without_avahi(monkeypatch: pytest.MonkeyPatch) -> None:
