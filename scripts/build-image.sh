@@ -23,6 +23,7 @@ fi
 [ -f requirements.lock ] || make lock
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+previous=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 started=$(date +%s)
 if ! docker build -t "$IMAGE" \
     --build-arg "APT_OPTIONS=$apt_options" \
@@ -33,4 +34,9 @@ if ! docker build -t "$IMAGE" \
     exit 1
 fi
 echo "image build took $(( $(date +%s) - started )) s"
+# The image this build replaced lost its tag: remove it unless a container still uses it, so
+# repeated builds do not fill the disk with untagged copies.
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+    docker image rm "$previous" >/dev/null 2>&1 || true
+fi
 echo "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
