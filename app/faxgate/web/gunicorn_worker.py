@@ -16,11 +16,15 @@ head). Unfinished heads are cut when
 - the head deadline passes (counted from the accept, or from the first byte of a kept-alive
   connection's next request): 408 when some bytes came, a silent close otherwise;
 - the head outgrows `max_header_bytes`: 431; a bare LF in it: 400 (gunicorn refuses it too);
-- one client address already has its share of the connections being read: closed at once, so
-  that a single host cannot fill `worker_connections` with unfinished heads.
+- one client address already has its share of the connections being read (or waiting for a
+  thread, below): closed at once, so that a single host cannot fill `worker_connections`.
 
-Request bodies are still read by the pool thread as gthread reads them, without a deadline:
-this worker is about heads only (slow bodies are an open problem, see docs/security.md).
+A pool thread reads the body and sends the response with the deadlines of body_rate.py (a
+minimum rate after a grace period, and a longest single wait): a client too slow sending its
+body gets 408 (falcon answers BodyTooSlow itself) and the connection is closed; one too slow
+reading the response is cut off. And one client address may hold only its share of the pool
+threads at once (thread_share.py): its further requests wait in the poller, so until those
+deadlines fire, slow clients from one host still leave threads for the others.
 """
 
 from __future__ import annotations
@@ -37,7 +41,15 @@ from typing import Any
 from gunicorn import http
 from gunicorn.workers.gthread import ThreadWorker
 
+from faxgate.web.body_rate import (
+    BodyTooSlow,
+    BodyUnreader,
+    Meter,
+    RateLimit,
+    ResponseSocket,
+)
 from faxgate.web.head import Head, HeadBuffer
+from faxgate.web.thread_share import ThreadShare
 
 # gunicorn's TConn: untyped, as is all of gunicorn.
 Conn = Any
@@ -88,6 +100,15 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
     #: connections one client address may have being read at once; 0: a quarter of
     #: worker_connections
     max_reading_per_address: int = 0
+    #: the request body: 20 s of grace, then 500 B/s (mod_reqtimeout's defaults), no wait
+    #: over 60 s. A 64 kbit/s office link moves 8 KB/s, 16 times the rate: a 200 MB print job
+    #: (ipp.maxsize) takes 7 hours that way and still passes. A CUPS backend pausing between
+    #: pages while its filters render gets a minute per pause.
+    body_rate: RateLimit = RateLimit(grace=20.0, min_rate=500.0, idle=60.0)
+    #: the response, the same way: a client has to read it at least that fast
+    send_rate: RateLimit = RateLimit(grace=20.0, min_rate=500.0, idle=60.0)
+    #: pool threads one client address may hold at once; 0: half the threads (at least one)
+    max_threads_per_address: int = 0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,6 +120,9 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
         self._per_address: Counter[str] = Counter()
         self._address_cap = self.max_reading_per_address or max(1, self.worker_connections // 4)
         self._stop_deadline: float | None = None
+        self._threads: ThreadShare[Conn] = ThreadShare(
+            self.max_threads_per_address or max(1, self.cfg.threads // 2)
+        )
         # The head can only be read for the parser on plain HTTP/1.x: TLS is unwrapped by the
         # pool thread, uWSGI has no such head, and an HTTP/2 prior-knowledge preface is sniffed
         # in TConn.init. Those keep gthread's behaviour (and its weakness), said at start.
@@ -111,8 +135,8 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
     def init_process(self) -> None:
         if not self._reads_heads:
             self.log.warning(
-                "%s: TLS, uWSGI or HTTP/2 prior knowledge configured: request heads are read "
-                "by pool threads without a deadline",
+                "%s: TLS, uWSGI or HTTP/2 prior knowledge configured: request heads and bodies "
+                "are read by pool threads without a deadline or a share per address",
                 type(self).__name__,
             )
         super().init_process()
@@ -125,7 +149,7 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
             super().enqueue_req(conn)
             return
         address = client_address(conn.client)
-        if self._per_address[address] >= self._address_cap:
+        if self._per_address[address] + self._threads.waiting(address) >= self._address_cap:
             self.log.debug("too many unfinished requests from %s: connection closed", address)
             self._drop(conn)
             return
@@ -168,10 +192,20 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
         if conn.parser is None:
             # What TConn.init would make in the pool thread; it leaves an existing parser alone.
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+            conn.parser.unreader = BodyUnreader(
+                conn.sock, self.body_rate, partial(self._body_too_slow, conn)
+            )
         conn.parser.unreader.unread(bytes(reading.head.data))
         # The bytes are held: gthread's handle() must not wait for the socket to be readable.
         conn.data_ready = True
-        super().enqueue_req(conn)
+        self._to_pool(conn)
+
+    def _to_pool(self, conn: Conn) -> None:
+        address = client_address(conn.client)
+        if self._threads.admit(address, conn):
+            super().enqueue_req(conn)
+        else:
+            self.log.debug("%s holds its share of threads: a request waits", address)
 
     def _stop_reading(self, conn: Conn) -> None:
         reading = self._reading.pop(conn)
@@ -180,6 +214,85 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
             del self._per_address[reading.address]
         with contextlib.suppress(KeyError, ValueError, OSError):
             self.poller.unregister(conn.sock)
+
+    # -- in a pool thread -----------------------------------------------------------------
+
+    def handle(self, conn: Conn) -> Any:
+        unreader = conn.parser.unreader if conn.parser is not None else None
+        if isinstance(unreader, BodyUnreader):
+            unreader.restart()  # one handle() is one request
+        return super().handle(conn)
+
+    def handle_request(self, req: Any, conn: Conn) -> bool:
+        """gthread's, with the response written through a ResponseSocket (its deadline)."""
+        if not self._reads_heads:
+            return bool(super().handle_request(req, conn))
+        sock = conn.sock
+        conn.sock = ResponseSocket(sock, self.send_rate, partial(self._send_too_slow, conn))
+        try:
+            return bool(super().handle_request(req, conn))
+        except BodyTooSlow:
+            # The application let it through unanswered (falcon answers it): gunicorn re-raises
+            # only when nothing of the response was sent, so a 408 can still go out.
+            self._answer_408(sock)
+            return False
+        finally:
+            conn.sock = sock
+
+    def _keepalive_after(self, conn: Conn, keepalive: bool) -> bool:
+        try:
+            return bool(super()._keepalive_after(conn, keepalive))
+        except BodyTooSlow:  # the unread rest of a body, drained after the answer: close
+            return False
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if isinstance(exc, BodyTooSlow):  # not an error of the server's: no 500, no traceback
+            self._answer_408(client)
+            return
+        super().handle_error(req, client, addr, exc)
+
+    def _answer_408(self, sock: socket.socket) -> None:
+        response = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        with contextlib.suppress(OSError):
+            sock.setblocking(False)
+            sock.send(response)  # nothing was sent yet: fits the empty socket buffer
+        with contextlib.suppress(OSError):
+            sock.setblocking(True)
+
+    def _body_too_slow(self, conn: Conn, meter: Meter) -> None:
+        self.log.warning(
+            "request body from %s too slow, %s: request aborted, connection closed",
+            client_address(conn.client),
+            meter,
+        )
+        request = conn.parser.mesg if conn.parser is not None else None
+        if request is not None:
+            request.must_close = True  # the answer says "Connection: close"
+
+    def _send_too_slow(self, conn: Conn, meter: Meter) -> None:
+        self.log.warning(
+            "response to %s read too slowly, %s: connection closed",
+            client_address(conn.client),
+            meter,
+        )
+
+    # -- back from the pool (in the poller thread) ------------------------------------------
+
+    def finish_request(self, conn: Conn, fs: Any) -> None:
+        if not self._reads_heads:
+            super().finish_request(conn, fs)
+            return
+        # The thread is free whatever the outcome (an exception included): the next waiting
+        # request of the same address gets it first.
+        waiting = self._threads.release(client_address(conn.client))
+        if waiting is not None:
+            super().enqueue_req(waiting)
+        if not fs.cancelled() and fs.exception() is None and not fs.result():
+            # gthread would close gracefully here, in the poller thread, waiting up to 2 s for a
+            # client that may never close (one just cut for a slow body, say): linger instead.
+            self._linger(conn)
+            return
+        super().finish_request(conn, fs)
 
     # -- ending connections ---------------------------------------------------------------
 
@@ -194,6 +307,15 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
         try:
             conn.sock.setblocking(False)
             conn.sock.send(response % _RESPONSES[why])  # fits any empty socket buffer
+        except OSError:
+            self._drop(conn)
+            return
+        self._linger(conn)
+
+    def _linger(self, conn: Conn) -> None:
+        """Close after the client has read what was sent (see _LINGER), without blocking."""
+        try:
+            conn.sock.setblocking(False)
             conn.sock.shutdown(socket.SHUT_WR)
         except OSError:
             self._drop(conn)
