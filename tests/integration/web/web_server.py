@@ -19,6 +19,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 QUICK_WORKER = "web_testapp.QuickWorker"
+RATE_WORKER = "web_testapp.RateWorker"
 
 
 @dataclass
@@ -41,7 +42,9 @@ class Gunicorn:
         return self.process.returncode
 
 
-def start_gunicorn(log_path: Path, worker: str = QUICK_WORKER, threads: int = 2) -> Gunicorn:
+def start_gunicorn(
+    log_path: Path, worker: str = QUICK_WORKER, threads: int = 2, app: str = "web_testapp:app"
+) -> Gunicorn:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO / "app")]),
@@ -51,7 +54,7 @@ def start_gunicorn(log_path: Path, worker: str = QUICK_WORKER, threads: int = 2)
         sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
         "--worker-class", worker, "--threads", str(threads), "--keep-alive", "5",
         "--graceful-timeout", "5", "--no-control-socket", "--log-level", "debug",
-        "--error-logfile", "-", "web_testapp:app",
+        "--error-logfile", "-", app,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
