@@ -23,14 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "ippfaxd"))
 
-from mdns_lab import (
-    MdnsLab,
-    NamespacesUnavailable,
-    mdns_lab,
-    missing_tools,
-    namespaces_unavailable,
-    parse_browse,
-)
+from mdns_lab import MdnsLab, lab_for_test, parse_browse
 from test_container import IMAGE, docker
 
 NAME = "Fax in a container"
@@ -44,16 +37,8 @@ def lab(tmp_path: Path) -> Iterator[MdnsLab]:
         docker("image", "inspect", IMAGE)
     except (subprocess.CalledProcessError, FileNotFoundError):
         pytest.skip(f"image {IMAGE} is not built (make test-image builds it)")
-    reason = namespaces_unavailable()
-    if reason:
-        pytest.skip(reason)
-    missing = missing_tools()
-    assert not missing, f"install (scripts/debian-packages.txt): {', '.join(missing)}"
-    try:
-        with mdns_lab(tmp_path / "lab", bus_users=[HOST_USER]) as started:
-            yield started
-    except NamespacesUnavailable as exc:
-        pytest.skip(f"this machine cannot create network namespaces: {exc}")
+    with lab_for_test(tmp_path / "lab", bus_users=[HOST_USER]) as started:
+        yield started
 
 
 def browse(lab: MdnsLab) -> str:

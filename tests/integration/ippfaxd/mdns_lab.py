@@ -288,6 +288,24 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 5) -> None:
 
 
 @contextmanager
+def lab_for_test(root: Path, bus_users: Sequence[str] = ()) -> Iterator[MdnsLab]:
+    """`mdns_lab` for a test: skipped where namespaces cannot be made (no root or no
+    CAP_NET_ADMIN), failed where a program is missing (scripts/debian-packages.txt lists them)."""
+    import pytest
+
+    reason = namespaces_unavailable()
+    if reason:
+        pytest.skip(reason)
+    missing = missing_tools()
+    assert not missing, f"install (scripts/debian-packages.txt): {', '.join(missing)}"
+    try:
+        with mdns_lab(root, bus_users) as started:
+            yield started
+    except NamespacesUnavailable as exc:
+        pytest.skip(f"this machine cannot create network namespaces: {exc}")
+
+
+@contextmanager
 def mdns_lab(root: Path, bus_users: Sequence[str] = ()) -> Iterator[MdnsLab]:
     lab = MdnsLab(root, bus_users)
     try:

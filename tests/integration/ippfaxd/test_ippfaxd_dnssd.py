@@ -14,15 +14,7 @@ from pathlib import Path
 
 import pytest
 from ippfaxd_helpers import Printer, start_printer, stop_printer
-from mdns_lab import (
-    Browsed,
-    MdnsLab,
-    NamespacesUnavailable,
-    mdns_lab,
-    missing_tools,
-    namespaces_unavailable,
-    parse_browse,
-)
+from mdns_lab import Browsed, MdnsLab, lab_for_test, parse_browse
 
 NAME = "Office Fax"
 SUBTYPE = "_universal._sub._ipp._tcp"
@@ -44,16 +36,8 @@ GET_UUID_TEST = """{
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[MdnsLab]:
-    reason = namespaces_unavailable()
-    if reason:
-        pytest.skip(reason)
-    missing = missing_tools()
-    assert not missing, f"install (scripts/debian-packages.txt): {', '.join(missing)}"
-    try:
-        with mdns_lab(tmp_path / "lab") as started:
-            yield started
-    except NamespacesUnavailable as exc:
-        pytest.skip(f"this machine cannot create network namespaces: {exc}")
+    with lab_for_test(tmp_path / "lab") as started:
+        yield started
 
 
 def resolved(events: list[Browsed], name: str = NAME) -> list[Browsed]:
