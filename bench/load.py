@@ -420,11 +420,15 @@ server or printer waits for. The reference is a private Postfix 3.7 started in t
 Both fsync before they answer 250. Every client connects from its own loopback address, as
 separate machines would (smtpfaxd lets one address hold only a quarter of its sessions).
 Latency is from MAIL FROM to the final 250 (SMTP, 20 sessions each sending its share back to
-back) or from connect to the IPP response. Runs vary, Postfix more than faxgate: on 2026-11-27
-Postfix took 333 to 699 mails/s and faxgate 333 to 459, ratios from 0.51 to 1.10; the table
-is one run. smtpfaxd is not CPU-bound (one process, under half a core during the run): each
-mail waits for three fsyncs in a row (file, directory, ledger commit), and the ledger takes
-one writer at a time.
+back) or from connect to the IPP response. Runs vary, Postfix more than faxgate: in nine runs
+on 2026-11-27 (400 to 1,500 mails) Postfix took 333 to 699 mails/s and faxgate 208 to 459, ratios
+0.45 to 1.10 (below 0.5 once, with other work on the cores), faxgate's p99 65 to 152 ms (over
+100 ms in three runs; Postfix's own p99 was over 100 ms in four); the table is one run on a
+quiet machine. smtpfaxd is not CPU-bound (one process, under half a core): a profile under load
+shows its store thread busy all the time, half of it in the mail file's and directory's fsyncs,
+a fifth in the ledger commit. Writing files from four threads instead of one did not raise the
+rate (three alternating runs each: 293, 362 and 341 against 390, 357 and 421 mails/s), so the
+stores stay in one thread.
 
 | load | faxgate | reference | goal |
 |---|---|---|---|
