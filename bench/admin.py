@@ -291,7 +291,7 @@ def main(argv: list[str]) -> int:
     body = f"""Measured with `.venv/bin/python bench/admin.py {count}` on this machine (2 cores shared
 with other work; 1-minute load average {load:.1f} when it finished). A fresh ledger with
 {FAXES:,} received faxes and {FAXES:,} sent jobs (20 fax devices and users, one year; filled in
-{filled_s:.0f} s), the real faxadmin under gunicorn (2 gthread workers) on 127.0.0.1, {count}
+{filled_s:.0f} s), the real faxadmin under gunicorn (2 `HeadDeadlineWorker` workers, gthread with deadlines) on 127.0.0.1, {count}
 sequential keep-alive requests per figure, logged in as admin or user (session cookie) or with an
 API token. Times are whole HTTP requests: session check, ledger query, template, transfer.
 
