@@ -57,11 +57,15 @@ def _raise_meaningful(exc: OSError, path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, mode: int = 0o640, tmp_dir: Path | None = None) -> Iterator[BinaryIO]:
+def atomic_writer(
+    path: Path, mode: int = 0o640, tmp_dir: Path | None = None, sync_dir: bool = True
+) -> Iterator[BinaryIO]:
     """Yield a binary file; on clean exit it appears at `path` complete and durable.
 
     `tmp_dir` must be on the same file system as `path` (default: the target directory).
-    On any exception the temp file is removed and `path` is untouched.
+    On any exception the temp file is removed and `path` is untouched. `sync_dir=False` leaves
+    the directory's fsync (what makes the new name durable) to the caller, who writes several
+    files and syncs the directory once.
     """
     directory = tmp_dir or path.parent
     tmp = directory / f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{time.monotonic_ns()}"
@@ -79,7 +83,8 @@ def atomic_writer(path: Path, mode: int = 0o640, tmp_dir: Path | None = None) ->
             handle.close()
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-        fsync_directory(path.parent)
+        if sync_dir:
+            fsync_directory(path.parent)
     except OSError as exc:
         _unlink_quietly(tmp)
         _raise_meaningful(exc, path)
@@ -89,11 +94,15 @@ def atomic_writer(path: Path, mode: int = 0o640, tmp_dir: Path | None = None) ->
 
 
 def write_atomic(
-    path: Path, data: bytes | Iterable[bytes], mode: int = 0o640, tmp_dir: Path | None = None
+    path: Path,
+    data: bytes | Iterable[bytes],
+    mode: int = 0o640,
+    tmp_dir: Path | None = None,
+    sync_dir: bool = True,
 ) -> int:
     """Write `data` (bytes or chunks) to `path` atomically; return the number of bytes written."""
     written = 0
-    with atomic_writer(path, mode=mode, tmp_dir=tmp_dir) as handle:
+    with atomic_writer(path, mode=mode, tmp_dir=tmp_dir, sync_dir=sync_dir) as handle:
         chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
         for chunk in chunks:
             handle.write(chunk)

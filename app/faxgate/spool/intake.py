@@ -18,11 +18,12 @@ import secrets
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from faxgate.spool.atomic import write_atomic
+from faxgate.spool.atomic import fsync_directory, write_atomic
 from faxgate.spool.layout import Spool
 from faxgate.spool.ledger import Ledger
 
@@ -70,6 +71,55 @@ def accept(
         path.unlink(missing_ok=True)
         raise
     return submission_id
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One submission of a batch for `accept_batch`."""
+
+    data: bytes
+    params: Mapping[str, object]
+    owner: str | None = None
+
+
+def accept_batch(
+    spool: Spool, ledger: Ledger, kind: SubmissionKind, batch: Sequence[Pending]
+) -> list[int | Exception]:
+    """`accept` for several submissions with one directory fsync and one ledger commit (group
+    commit): per submission its id, or the exception that stopped it. The same promise as
+    `accept`: an id is returned only once its file and row are durable."""
+    results: list[int | Exception] = []
+    written: dict[int, str] = {}
+    for index, pending in enumerate(batch):
+        name = f"{kind}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}{EXTENSIONS[kind]}"
+        try:
+            write_atomic(spool.incoming / name, pending.data, tmp_dir=spool.tmp, sync_dir=False)
+        except Exception as exc:  # this one fails; the others go on
+            results.append(exc)
+            continue
+        written[index] = name
+        results.append(0)
+    if not written:
+        return results
+    now = time.time()
+    try:
+        fsync_directory(spool.incoming)
+        with ledger.transaction() as conn:
+            for index, name in written.items():
+                pending = batch[index]
+                cursor = conn.execute(
+                    "INSERT INTO submissions (kind, path, params, owner, state, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?)",
+                    (kind, name, json.dumps(dict(pending.params), sort_keys=True),
+                     pending.owner, now, now),
+                )  # fmt: skip
+                assert cursor.lastrowid is not None
+                results[index] = cursor.lastrowid
+    except Exception as exc:
+        for index, name in written.items():
+            (spool.incoming / name).unlink(missing_ok=True)
+            results[index] = exc
+    return results
 
 
 def poke(spool: Spool) -> bool:

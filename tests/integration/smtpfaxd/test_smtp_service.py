@@ -150,6 +150,50 @@ def test_starttls_and_auth_as_an_appliance_user_from_a_foreign_network(
     assert params["auth_user"] == "alice"
 
 
+def test_mails_from_many_sessions_at_once_are_each_stored_once(
+    spool: Spool, smtpfaxd_factory: MakeDaemon
+) -> None:
+    """Concurrent mails are stored in batches (one ledger commit for those that arrive
+    together): every session still gets its own submission, durable before its 250."""
+    import re
+    import threading
+
+    daemon = smtpfaxd_factory(spool)
+    answers: list[str] = []
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        # each from its own loopback address: one address may hold a quarter of the sessions
+        with smtplib.SMTP("127.0.0.1", daemon.port, timeout=30,
+                          source_address=(f"127.0.0.{20 + number}", 0)) as session:  # fmt: skip
+            for index in range(5):
+                mail = a_mail(f"batch{number}-{index}@0991234.fax", subject=f"{number}/{index}")
+                session.ehlo("client.example.com")
+                code, reply = session.mail("sender@example.com")
+                assert code == 250
+                session.rcpt(mail["To"])
+                code, reply = session.data(mail.as_bytes())
+                with lock:
+                    answers.append(f"{code} {reply.decode()}")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == 50
+    assert all(a.startswith("250 ") for a in answers), answers
+    ids = [int(m[1]) for a in answers if (m := re.search(r"submission (\d+)", a))]
+    rows = daemon.submissions()
+    assert sorted(ids) == sorted(int(str(r["id"])) for r in rows)  # one row per 250, no more
+    assert len(set(ids)) == 50
+    subjects = set()
+    for row in rows:
+        data = (spool.incoming / str(row["path"])).read_bytes()
+        subjects.add(re.search(rb"Subject: (\S+)", data)[1])  # type: ignore[index]
+    assert len(subjects) == 50  # each file holds its own mail
+
+
 def test_a_failed_tls_handshake_is_one_log_line_and_the_gateway_goes_on(
     spool: Spool, smtpfaxd_factory: MakeDaemon
 ) -> None:

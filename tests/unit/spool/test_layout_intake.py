@@ -159,3 +159,39 @@ def test_link_commits_with_the_submission_or_not_at_all(spool: Spool, ledger: Le
     assert ledger.query("SELECT * FROM submissions") == []
     assert ledger.query("SELECT * FROM audit_log WHERE actor = 'link'") == []
     assert list(spool.incoming.iterdir()) == []
+
+
+def test_a_batch_is_stored_with_one_commit_and_a_failing_part_fails_alone(
+    spool: Spool, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = intake.write_atomic
+
+    def write(path: Path, data: bytes, **kwargs: object) -> int:
+        if data == b"bad":
+            raise OSError(28, "No space left on device")
+        return real(path, data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(intake, "write_atomic", write)
+    batch = [intake.Pending(b"one", {"n": 1}, "bob"), intake.Pending(b"bad", {"n": 2}),
+             intake.Pending(b"three", {"n": 3})]  # fmt: skip
+    results = intake.accept_batch(spool, ledger, "mail", batch)
+    assert isinstance(results[1], OSError)
+    first, third = results[0], results[2]
+    assert isinstance(first, int)
+    assert isinstance(third, int)
+    rows = {r["id"]: r for r in ledger.query("SELECT * FROM submissions")}
+    assert sorted(rows) == sorted([first, third])
+    assert (spool.incoming / rows[first]["path"]).read_bytes() == b"one"
+    assert rows[first]["owner"] == "bob"
+    assert json.loads(rows[third]["params"]) == {"n": 3}
+    assert len(list(spool.incoming.iterdir())) == 2
+
+
+def test_a_batch_whose_commit_fails_leaves_no_file(spool: Spool, ledger: Ledger) -> None:
+    ledger.conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON submissions"
+                        " BEGIN SELECT RAISE(ABORT, 'refused'); END")  # fmt: skip
+    results = intake.accept_batch(
+        spool, ledger, "mail", [intake.Pending(b"a", {}), intake.Pending(b"b", {})]
+    )
+    assert all(isinstance(r, Exception) and "refused" in str(r) for r in results)
+    assert list(spool.incoming.iterdir()) == []
