@@ -420,15 +420,18 @@ server or printer waits for. The reference is a private Postfix 3.7 started in t
 Both fsync before they answer 250. Every client connects from its own loopback address, as
 separate machines would (smtpfaxd lets one address hold only a quarter of its sessions).
 Latency is from MAIL FROM to the final 250 (SMTP, 20 sessions each sending its share back to
-back) or from connect to the IPP response. Runs vary, Postfix more than faxgate: in nine runs
-on 2026-11-27 (400 to 1,500 mails) Postfix took 333 to 699 mails/s and faxgate 208 to 459, ratios
-0.45 to 1.10 (below 0.5 once, with other work on the cores), faxgate's p99 65 to 152 ms (over
-100 ms in three runs; Postfix's own p99 was over 100 ms in four); the table is one run on a
-quiet machine. smtpfaxd is not CPU-bound (one process, under half a core): a profile under load
-shows its store thread busy all the time, half of it in the mail file's and directory's fsyncs,
-a fifth in the ledger commit. Writing files from four threads instead of one did not raise the
-rate (three alternating runs each: 293, 362 and 341 against 390, 357 and 421 mails/s), so the
-stores stay in one thread.
+back) or from connect to the IPP response. Runs vary with the other work on the two cores,
+Postfix's more than faxgate's; the table is one run.
+
+smtpfaxd stores the mails that arrive together as one batch (group commit): each file fsynced,
+then one directory fsync and one ledger commit. Before, a profile under load showed its single
+store thread busy all the time, half of it in the file's and directory's fsyncs and a fifth in
+the ledger commit, and nine runs on 2026-11-27 gave ratios 0.45 to 1.10 (p99 65 to 152 ms).
+Alternating the commit before and the one with the batches (`bench/load.py 1000 10 10`, three
+rounds each, 2026-11-27): faxgate 420, 379 and 325 mails/s before, 745, 607 and 442 after;
+ratio to Postfix in the same round 0.81, 0.81 and 0.71 before, 0.97, 1.10 and 0.96 after;
+p99 63, 80 and 107 ms before, 37, 40 and 150 ms after (the last with a load average of 4.7).
+Writing the files from four threads instead (no batches) had not raised the rate.
 
 | load | faxgate | reference | goal |
 |---|---|---|---|
