@@ -47,7 +47,7 @@ def accept(
     gateway's own bookkeeping (the IPP job it answers for) commits with it or not at all: a
     client that retries after an error cannot make a second fax.
     """
-    name = f"{kind}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}{EXTENSIONS[kind]}"
+    name = _new_name(kind)
     path = spool.incoming / name
     # The data — possibly a slow upload from the network — is written before the ledger's write
     # lock is taken: holding the lock while a client trickles its document would stall every
@@ -57,13 +57,7 @@ def accept(
     now = time.time()
     try:
         with ledger.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO submissions (kind, path, params, owner, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'new', ?, ?)",
-                (kind, name, json.dumps(dict(params), sort_keys=True), owner, now, now),
-            )
-            submission_id = cursor.lastrowid
-            assert submission_id is not None
+            submission_id = _insert(conn, kind, name, params, owner, now)
             if link is not None:
                 link(conn, submission_id)
     except BaseException:
@@ -71,6 +65,28 @@ def accept(
         path.unlink(missing_ok=True)
         raise
     return submission_id
+
+
+def _new_name(kind: SubmissionKind) -> str:
+    return f"{kind}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}{EXTENSIONS[kind]}"
+
+
+def _insert(
+    conn: sqlite3.Connection,
+    kind: SubmissionKind,
+    name: str,
+    params: Mapping[str, object],
+    owner: str | None,
+    now: float,
+) -> int:
+    """The submission row for the file `name` in incoming/; returns its id."""
+    cursor = conn.execute(
+        "INSERT INTO submissions (kind, path, params, owner, state, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, 'new', ?, ?)",
+        (kind, name, json.dumps(dict(params), sort_keys=True), owner, now, now),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,7 @@ def accept_batch(
     results: list[int | Exception] = []
     written: dict[int, str] = {}
     for index, pending in enumerate(batch):
-        name = f"{kind}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}{EXTENSIONS[kind]}"
+        name = _new_name(kind)
         try:
             write_atomic(spool.incoming / name, pending.data, tmp_dir=spool.tmp, sync_dir=False)
         except Exception as exc:  # this one fails; the others go on
@@ -107,14 +123,7 @@ def accept_batch(
         with ledger.transaction() as conn:
             for index, name in written.items():
                 pending = batch[index]
-                cursor = conn.execute(
-                    "INSERT INTO submissions (kind, path, params, owner, state, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?)",
-                    (kind, name, json.dumps(dict(pending.params), sort_keys=True),
-                     pending.owner, now, now),
-                )  # fmt: skip
-                assert cursor.lastrowid is not None
-                results[index] = cursor.lastrowid
+                results[index] = _insert(conn, kind, name, pending.params, pending.owner, now)
     except Exception as exc:
         for index, name in written.items():
             (spool.incoming / name).unlink(missing_ok=True)
