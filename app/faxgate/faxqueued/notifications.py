@@ -142,12 +142,7 @@ def send_owed(spool: Spool, settings: Settings, ledger: Ledger, limit: int = 50)
     sent = 0
     for row in rows:
         if row["kind"] == "requeued" and not requeued:
-            # settled without a mail: the final result will still be mailed
-            with ledger.transaction() as conn:
-                conn.execute(
-                    "UPDATE queue_notifications SET sent_at = ? WHERE id = ?",
-                    (time.time(), row["id"]),
-                )
+            _settle(ledger, row["id"])  # no mail: the final result will still be mailed
             continue
         try:
             message = compose(spool, ledger, row, sender, inline)
@@ -164,12 +159,18 @@ def send_owed(spool: Spool, settings: Settings, ledger: Ledger, limit: int = 50)
                 break
             except outbox.MailError as exc:
                 log.error("notification %d dropped: %s", row["id"], exc)
-        with ledger.transaction() as conn:
-            conn.execute(
-                "UPDATE queue_notifications SET sent_at = ? WHERE id = ?", (time.time(), row["id"])
-            )
+        _settle(ledger, row["id"])
         sent += 1
     return sent
+
+
+def _settle(ledger: Ledger, notification_id: int) -> None:
+    """Mark a notification as no longer owed."""
+    with ledger.transaction() as conn:
+        conn.execute(
+            "UPDATE queue_notifications SET sent_at = ? WHERE id = ?",
+            (time.time(), notification_id),
+        )
 
 
 def compose(
