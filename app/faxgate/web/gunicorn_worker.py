@@ -82,6 +82,17 @@ class _Closing:
     discarded: int = 0
 
 
+def _recv_ready(sock: socket.socket) -> bytes | None:
+    """What a readable non-blocking socket has: None when nothing after all (a spurious wake-up),
+    b"" when the client closed or the connection broke."""
+    try:
+        return sock.recv(_RECV_SIZE)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 def client_address(client: object) -> str:
     """The host part of a peer address (a UNIX socket's peer has none: all share one)."""
     if isinstance(client, tuple) and client:
@@ -170,12 +181,9 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
         reading = self._reading.get(conn)
         if reading is None:  # an event selected before the connection was let go: stale
             return
-        try:
-            chunk = conn.sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
+        chunk = _recv_ready(conn.sock)
+        if chunk is None:
             return
-        except OSError:
-            chunk = b""
         if not chunk:  # the client left (or the connection broke) before its head was whole
             self._stop_reading(conn)
             self._drop(conn)
@@ -327,12 +335,9 @@ class HeadDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is unt
         closing = self._closing.get(conn)
         if closing is None:  # stale, as in _on_readable
             return
-        try:
-            chunk = conn.sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
+        chunk = _recv_ready(conn.sock)
+        if chunk is None:
             return
-        except OSError:
-            chunk = b""
         closing.discarded += len(chunk)
         if not chunk or closing.discarded > _LINGER_BYTES:
             self._end_closing(conn)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from web_server import Gunicorn, start_gunicorn
+from web_server import Gunicorn, RawClient, start_gunicorn
 
 
 @pytest.fixture(scope="module")
@@ -15,3 +15,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     started = start_gunicorn(tmp_path_factory.mktemp("web") / "gunicorn.log")
     yield started
     started.stop()
+
+
+@pytest.fixture
+def clients() -> Iterator[list[RawClient]]:
+    """Connections closed at the end of the test, whatever happened."""
+    made: list[RawClient] = []
+    yield made
+    for client in made:
+        client.close()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_server import QUICK_WORKER, RATE_WORKER, Gunicorn, RawClient, start_gunicorn
+from web_server import QUICK_WORKER, RATE_WORKER, Gunicorn, RawClient, connect, start_gunicorn
 from web_testapp import BODY_RATE, SEND_RATE
 
 MSG_PEEK_DONTWAIT = 0x2 | 0x40
@@ -26,20 +26,6 @@ def rate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     started = start_gunicorn(tmp_path_factory.mktemp("rate") / "gunicorn.log", RATE_WORKER)
     yield started
     started.stop()
-
-
-@pytest.fixture
-def clients() -> Iterator[list[RawClient]]:
-    made: list[RawClient] = []
-    yield made
-    for client in made:
-        client.close()
-
-
-def connect(clients: list[RawClient], port: int, source: str) -> RawClient:
-    client = RawClient(port, source)
-    clients.append(client)
-    return client
 
 
 def trickle_until_answered(client: RawClient, byte_every: float, within: float) -> int:

@@ -7,31 +7,15 @@ from __future__ import annotations
 import http.client
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_server import QUICK_WORKER, Gunicorn, RawClient, start_gunicorn
+from web_server import QUICK_WORKER, Gunicorn, RawClient, connect, start_gunicorn
 from web_testapp import HEADER_TIMEOUT, PER_ADDRESS
 
 HEAD = b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Test: %s\r\n\r\n"
 # The sweep runs about once a second, so a head is cut up to a second after its deadline.
 CUT_BY = HEADER_TIMEOUT + 2.0
-
-
-@pytest.fixture
-def clients() -> Iterator[list[RawClient]]:
-    """Connections closed at the end of the test, whatever happened."""
-    made: list[RawClient] = []
-    yield made
-    for client in made:
-        client.close()
-
-
-def connect(clients: list[RawClient], port: int, source: str = "127.0.0.1") -> RawClient:
-    client = RawClient(port, source)
-    clients.append(client)
-    return client
 
 
 def test_a_head_in_several_packets_is_served(server: Gunicorn, clients: list[RawClient]) -> None:

@@ -126,3 +126,10 @@ class RawClient:
         with contextlib.suppress(OSError):
             self.file.close()
             self.sock.close()
+
+
+def connect(clients: list[RawClient], port: int, source: str = "127.0.0.1") -> RawClient:
+    """A raw connection from `source`, closed by the `clients` fixture after the test."""
+    client = RawClient(port, source)
+    clients.append(client)
+    return client
