@@ -101,3 +101,26 @@ class Programs:
                 proc.terminate()
         for proc in self.procs.values():
             proc.wait(timeout=20)
+
+
+def stand_in_publisher(directory: Path, script: str) -> dict[str, str]:
+    """Put `script` first on PATH as avahi's `avahi-publish-service`; returns the environment
+    that makes ippfaxd use it: PATH, and a D-Bus address (the stand-in needs no bus, but
+    ippfaxd starts no publisher where there is no system bus)."""
+    bin_dir = directory / "bin"
+    bin_dir.mkdir()
+    publisher = bin_dir / "avahi-publish-service"
+    publisher.write_text(script)
+    publisher.chmod(0o755)
+    return {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={directory}/bus",
+    }
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

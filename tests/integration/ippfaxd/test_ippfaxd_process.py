@@ -16,6 +16,7 @@ from ippfaxd_helpers import (
     stop_printer,
 )
 
+from appliance_testing import pid_alive, stand_in_publisher, wait_for
 from faxgate.ipp.codec import Message
 from faxgate.ipp.constants import Operation, Status
 from faxgate.spool.ledger import Ledger
@@ -57,17 +58,11 @@ def test_dnssd_publisher_runs_while_the_printer_runs(tmp_path: Path) -> None:
     # A stand-in on PATH shows the wiring and the arguments quickly and without root; the real
     # avahi-publish-service and avahi-daemon run in test_ippfaxd_dnssd.py, inside private
     # network namespaces so that multicast never reaches a real network.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
     out = tmp_path / "published"
-    script = bin_dir / "avahi-publish-service"
-    script.write_text(STAND_IN.format(out=out))
-    script.chmod(0o755)
     printer = start_printer(tmp_path, {
         "FAXGATE_SYS_FAX_CONFIGURE_IPP_DNSSD": "true",
         "FAXGATE_SYS_FAX_CONFIGURE_IPP_PRINTERNAME": "Office Fax",
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/bus",  # the stand-in needs no bus
+        **stand_in_publisher(tmp_path, STAND_IN.format(out=out)),
     })  # fmt: skip
     try:
         deadline = time.monotonic() + 10
@@ -83,14 +78,7 @@ def test_dnssd_publisher_runs_while_the_printer_runs(tmp_path: Path) -> None:
         os.kill(pid, 0)  # running
     finally:
         stop_printer(printer.process)
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "the publisher outlived the printer"
-        time.sleep(0.1)
+    wait_for(lambda: not pid_alive(pid), 5, "the publisher to end with the printer", 0.1)
 
 
 ONCE_GONE = """#!/bin/sh
@@ -104,16 +92,10 @@ exec sleep 0.3
 
 def test_dnssd_publisher_is_started_again_after_it_exits(tmp_path: Path) -> None:
     # In the real gunicorn master, whose SIGCHLD handler reaps children too.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
     pids = tmp_path / "pids"
-    script = bin_dir / "avahi-publish-service"
-    script.write_text(ONCE_GONE.format(pids=pids))
-    script.chmod(0o755)
     printer = start_printer(tmp_path, {
         "FAXGATE_SYS_FAX_CONFIGURE_IPP_DNSSD": "true",
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/bus",  # the stand-in needs no bus
+        **stand_in_publisher(tmp_path, ONCE_GONE.format(pids=pids)),
     })  # fmt: skip
     try:
         deadline = time.monotonic() + 15
@@ -126,12 +108,7 @@ def test_dnssd_publisher_is_started_again_after_it_exits(tmp_path: Path) -> None
         assert printer_status(printer) == Status.SUCCESSFUL_OK
     finally:
         stop_printer(printer.process)
-    deadline = time.monotonic() + 5
-    for pid in (first, second):
-        while True:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            assert time.monotonic() < deadline, f"publisher {pid} outlived the printer"
-            time.sleep(0.1)
+    wait_for(
+        lambda: not pid_alive(first) and not pid_alive(second),
+        5, "both publishers to end with the printer", 0.1,
+    )  # fmt: skip

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance_testing import stand_in_publisher
 from faxgate.ippfaxd.dnssd import Advertisement, Advertiser
 
 STAND_IN = """#!/bin/sh
@@ -25,14 +26,9 @@ AD = Advertisement(name="Fax", port=631, uuid="urn:uuid:1234", admin_url="http:/
 @pytest.fixture
 def pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The file the stand-in publisher, first on PATH, appends its pid to."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
     recorded = tmp_path / "pids"
-    script = bin_dir / "avahi-publish-service"
-    script.write_text(STAND_IN.format(pids=recorded))
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/bus")  # not used
+    for name, value in stand_in_publisher(tmp_path, STAND_IN.format(pids=recorded)).items():
+        monkeypatch.setenv(name, value)
     return recorded
 
 
